@@ -1,0 +1,812 @@
+//! The client, its builder, and the one request path every operation goes through.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use ureq::Agent;
+use ureq::http::{HeaderName, HeaderValue, Uri};
+
+use crate::error::{
+    ApiError, CallInfo, ClerkError, DecodeError, Redirect, TimeoutError, TimeoutPhase,
+    TransportError, TransportKind, UnexpectedResponse,
+};
+use crate::retry::{self, SystemClock};
+use crate::secret::{self, SecretString};
+use crate::{Error, RequestOptions, RetryConfig};
+
+/// The server used when no base URL is given.
+pub const DEFAULT_BASE_URL: &str = "https://api.clerk.com/v1";
+
+/// The Backend API version these endpoints belong to, sent as `Clerk-API-Version`.
+pub const CLERK_API_VERSION: &str = "2025-04-10";
+
+/// The default `User-Agent`: `clerk-management/<crate version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("clerk-management/", env!("CARGO_PKG_VERSION"));
+
+/// The default timeout of one attempt, from connecting to the end of the response body.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default timeout for resolving the host and connecting, TLS handshake included.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default limit on a response body, after decompression: 2 MiB.
+pub const DEFAULT_RESPONSE_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// The environment variable [`ManagementClient::from_env`] reads the token from.
+pub const TOKEN_ENV: &str = "CLERK_MANAGEMENT_TOKEN";
+
+/// The environment variable [`ManagementClient::from_env`] reads an optional base URL from.
+pub const BASE_URL_ENV: &str = "CLERK_API_URL";
+
+const SDK_HEADER: &str = concat!("clerk-management-rust/", env!("CARGO_PKG_VERSION"));
+
+/// Headers the client sets itself and that per-call options may not touch.
+const RESERVED_HEADERS: [&str; 6] = [
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "accept-encoding",
+];
+
+/// A blocking client for Clerk's management endpoints.
+///
+/// Cheap to clone (clones share one connection pool) and `Send + Sync`, so one client can serve
+/// a whole program. Build one with [`ManagementClient::builder`] or
+/// [`ManagementClient::from_env`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), clerk_management::Error> {
+/// use clerk_management::ManagementClient;
+///
+/// let client = ManagementClient::builder()
+///     .management_token("mt_…")
+///     .build()?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ManagementClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: Agent,
+    base_url: String,
+    token: SecretString,
+    user_agent: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryConfig,
+    body_limit: u64,
+}
+
+impl fmt::Debug for ManagementClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("ManagementClient")
+            .field("base_url", &inner.base_url)
+            .field("token", &inner.token)
+            .field("user_agent", &inner.user_agent)
+            .field("timeout", &inner.timeout)
+            .field("connect_timeout", &inner.connect_timeout)
+            .field("retry", &inner.retry)
+            .field("response_body_limit", &inner.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ManagementClient {
+    /// A builder with the defaults: [`DEFAULT_BASE_URL`], [`DEFAULT_TIMEOUT`],
+    /// [`DEFAULT_CONNECT_TIMEOUT`], [`RetryConfig::default`] and no token.
+    pub fn builder() -> ManagementClientBuilder {
+        ManagementClientBuilder::default()
+    }
+
+    /// A client configured from the environment: the token from `CLERK_MANAGEMENT_TOKEN`
+    /// ([`TOKEN_ENV`]) and, when set and not empty, the base URL from `CLERK_API_URL`
+    /// ([`BASE_URL_ENV`]).
+    ///
+    /// A missing or empty token is an [`Error::Config`] naming the variable.
+    pub fn from_env() -> Result<ManagementClient, Error> {
+        let token = match std::env::var(TOKEN_ENV) {
+            Ok(token) if !token.trim().is_empty() => token,
+            Ok(_) => {
+                return Err(Error::config(format!(
+                    "environment variable {TOKEN_ENV} is empty"
+                )));
+            }
+            Err(std::env::VarError::NotPresent) => {
+                return Err(Error::config(format!(
+                    "environment variable {TOKEN_ENV} is not set"
+                )));
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Error::config(format!(
+                    "environment variable {TOKEN_ENV} is not valid unicode"
+                )));
+            }
+        };
+
+        let mut builder = ManagementClient::builder().management_token(token);
+        if let Ok(url) = std::env::var(BASE_URL_ENV) {
+            if !url.trim().is_empty() {
+                builder = builder.base_url(url.trim());
+            }
+        }
+        builder.build()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Sends `request` through the one request path: serialize, send under the retry policy,
+    /// read, classify, decode.
+    pub(crate) fn execute<O: Operation>(
+        &self,
+        request: &O,
+        options: &RequestOptions,
+    ) -> Result<O::Response, Error> {
+        request.check()?;
+
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::invalid_request("body", e.to_string()))?;
+
+        let token = match &options.token {
+            Some(raw) => SecretString::new(normalize_token(raw.expose_secret())?),
+            None => self.inner.token.clone(),
+        };
+        let headers = self.headers(&token, options)?;
+
+        let url = format!("{}{}", self.inner.base_url, O::PATH);
+        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+        let timeout = options.timeout.unwrap_or(self.inner.timeout);
+        let attempt = Attempt {
+            url: &url,
+            headers: &headers,
+            body: &body,
+            timeout,
+            token: token.expose_secret(),
+            target: O::TARGET,
+        };
+
+        retry::run(policy, O::IDEMPOTENT, &SystemClock, || self.send(&attempt))
+    }
+
+    fn headers(
+        &self,
+        token: &SecretString,
+        options: &RequestOptions,
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::config("management token is not a valid header value"))?;
+        authorization.set_sensitive(true);
+
+        let defaults: [(&str, &str); 5] = [
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+            ("user-agent", &self.inner.user_agent),
+            ("clerk-api-version", CLERK_API_VERSION),
+            ("x-clerk-sdk", SDK_HEADER),
+        ];
+        let mut headers = vec![(ureq::http::header::AUTHORIZATION, authorization)];
+        for (name, value) in defaults {
+            let value = HeaderValue::try_from(value)
+                .map_err(|_| Error::config(format!("{name} is not a valid header value")))?;
+            headers.push((HeaderName::from_static(name), value));
+        }
+
+        for (name, value) in &options.headers {
+            let header = HeaderName::try_from(name.as_str())
+                .map_err(|_| Error::invalid_request(header_field(name), "invalid header name"))?;
+            if RESERVED_HEADERS.contains(&header.as_str()) {
+                let message = "set by the client and cannot be overridden";
+                return Err(Error::invalid_request(header_field(name), message));
+            }
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                let message = "value contains a character not allowed in a header (CR, LF, …)";
+                Error::invalid_request(header_field(name), message)
+            })?;
+            headers.retain(|(existing, _)| *existing != header);
+            headers.push((header, value));
+        }
+        Ok(headers)
+    }
+
+    /// One attempt: one request, one response, classified.
+    fn send<T: DeserializeOwned>(&self, attempt: &Attempt<'_>) -> Result<T, Error> {
+        let inner = &self.inner;
+        let mut request = inner.agent.post(attempt.url);
+        for (name, value) in attempt.headers {
+            request = request.header(name, value);
+        }
+
+        // Set per request, so that an agent brought by the caller behaves the same.
+        let connect_timeout = inner.connect_timeout.min(attempt.timeout);
+        let request = request
+            .config()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(attempt.timeout))
+            .timeout_connect(Some(connect_timeout))
+            .build();
+
+        let mut response = request
+            .send(attempt.body)
+            .map_err(|e| transport_error(e, attempt.timeout, connect_timeout))?;
+
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let location = header("location");
+        let retry_after =
+            header("retry-after").and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
+
+        let body = match response
+            .body_mut()
+            .with_config()
+            .limit(inner.body_limit)
+            .read_to_vec()
+        {
+            Ok(body) => body,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(Error::ResponseTooLarge {
+                    limit: inner.body_limit,
+                    status,
+                    call: CallInfo::default(),
+                });
+            }
+            Err(e) => return Err(transport_error(e, attempt.timeout, connect_timeout)),
+        };
+
+        let response = ReadResponse {
+            status,
+            content_type,
+            location,
+            retry_after,
+            body,
+        };
+        response.classify(attempt)
+    }
+}
+
+/// What one attempt sends.
+struct Attempt<'a> {
+    url: &'a str,
+    headers: &'a [(HeaderName, HeaderValue)],
+    body: &'a [u8],
+    timeout: Duration,
+    token: &'a str,
+    target: &'static str,
+}
+
+/// A response read in full, before classification.
+struct ReadResponse {
+    status: u16,
+    content_type: Option<String>,
+    location: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// Clerk's error list as it arrives; every part is optional in practice.
+#[derive(serde::Deserialize)]
+struct ClerkErrors {
+    errors: Vec<ClerkError>,
+    #[serde(default, deserialize_with = "crate::de::lenient")]
+    meta: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "crate::de::lenient")]
+    clerk_trace_id: Option<String>,
+}
+
+impl ReadResponse {
+    fn classify<T: DeserializeOwned>(self, attempt: &Attempt<'_>) -> Result<T, Error> {
+        let success = (200..300).contains(&self.status);
+        if (300..400).contains(&self.status) {
+            return Err(Error::Redirect(Box::new(Redirect {
+                status: self.status,
+                location: self.location,
+                call: CallInfo::default(),
+            })));
+        }
+
+        if success && self.is_json_or_untyped() {
+            // The common case decodes once; the error list is looked for only when it fails.
+            let decode_error = match serde_json::from_slice::<T>(&self.body) {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            return Err(match self.api_error() {
+                Some(api) => api,
+                None => Error::Decode(Box::new(DecodeError {
+                    status: self.status,
+                    target: attempt.target,
+                    message: secret::mask(&decode_error.to_string(), attempt.token),
+                    line: decode_error.line(),
+                    column: decode_error.column(),
+                    body_excerpt: secret::excerpt(&self.body, attempt.token),
+                    call: CallInfo::default(),
+                })),
+            });
+        }
+
+        if let Some(api) = self.api_error() {
+            return Err(api);
+        }
+        Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            status: self.status,
+            body_excerpt: secret::excerpt(&self.body, attempt.token),
+            content_type: self.content_type,
+            retry_after: self.retry_after,
+            call: CallInfo::default(),
+        })))
+    }
+
+    /// Whether the body may be JSON: a JSON media type, or none at all.
+    fn is_json_or_untyped(&self) -> bool {
+        let Some(content_type) = &self.content_type else {
+            return true;
+        };
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        let essence = essence.to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    }
+
+    /// The body as Clerk's error list, when it is one with at least one error.
+    fn api_error(&self) -> Option<Error> {
+        let list: ClerkErrors = serde_json::from_slice(&self.body).ok()?;
+        if list.errors.is_empty() && (200..300).contains(&self.status) {
+            return None;
+        }
+
+        let clerk_trace_id = list
+            .clerk_trace_id
+            .or_else(|| list.errors.iter().find_map(|e| e.clerk_trace_id.clone()));
+        Some(Error::Api(Box::new(ApiError {
+            status: self.status,
+            errors: list.errors,
+            meta: list.meta,
+            clerk_trace_id,
+            retry_after: self.retry_after,
+            call: CallInfo::default(),
+        })))
+    }
+}
+
+fn header_field(name: &str) -> String {
+    format!("header {name:?}")
+}
+
+/// Sorts ureq's error into a timeout or a transport failure, with what we know of whether the
+/// request left the client.
+fn transport_error(error: ureq::Error, timeout: Duration, connect_timeout: Duration) -> Error {
+    use std::io::ErrorKind as Io;
+    use ureq::Timeout;
+
+    let kind = match &error {
+        ureq::Error::Timeout(which) => {
+            let (phase, limit) = match which {
+                Timeout::Resolve | Timeout::Connect => (TimeoutPhase::Connect, connect_timeout),
+                _ => (TimeoutPhase::Response, timeout),
+            };
+            return Error::Timeout(Box::new(TimeoutError {
+                phase,
+                limit,
+                call: CallInfo::default(),
+            }));
+        }
+        ureq::Error::Io(io) if io.kind() == Io::TimedOut => {
+            return Error::Timeout(Box::new(TimeoutError {
+                phase: TimeoutPhase::Response,
+                limit: timeout,
+                call: CallInfo::default(),
+            }));
+        }
+        ureq::Error::HostNotFound => TransportKind::Dns,
+        ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
+            TransportKind::Connect
+        }
+        ureq::Error::Io(io) => match io.kind() {
+            Io::ConnectionRefused => TransportKind::ConnectionRefused,
+            Io::AddrNotAvailable | Io::NotConnected => TransportKind::Connect,
+            Io::ConnectionReset | Io::ConnectionAborted | Io::UnexpectedEof | Io::BrokenPipe => {
+                TransportKind::ConnectionClosed
+            }
+            _ => TransportKind::Io,
+        },
+        // Limitation: a TLS failure is taken to be a handshake failure (before sending); an
+        // alert after the request was written would be retried as if nothing had been sent.
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => TransportKind::Tls,
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => TransportKind::Protocol,
+        ureq::Error::Decompress(..) => TransportKind::Protocol,
+        ureq::Error::BodyStalled => TransportKind::ConnectionClosed,
+        _ => TransportKind::Io,
+    };
+    Error::Transport(Box::new(TransportError {
+        kind,
+        call: CallInfo::default(),
+        source: error,
+    }))
+}
+
+/// One management operation: its request body type names its path and response type.
+pub(crate) trait Operation: Serialize {
+    /// What a success decodes into.
+    type Response: DeserializeOwned;
+    /// The path below the base URL, starting with `/`.
+    const PATH: &'static str;
+    /// The response type's name, for decode errors.
+    const TARGET: &'static str;
+    /// Whether sending the request twice has the effect of sending it once, so that a request
+    /// that may have reached the server can be sent again.
+    const IDEMPOTENT: bool;
+
+    /// Checks what the type system cannot, before anything is sent.
+    fn check(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Configures and builds a [`ManagementClient`].
+///
+/// ```
+/// # fn main() -> Result<(), clerk_management::Error> {
+/// use std::time::Duration;
+/// use clerk_management::{ManagementClient, RetryConfig};
+///
+/// let client = ManagementClient::builder()
+///     .management_token("mt_example")
+///     .base_url("https://api.clerk.com/v1")
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryConfig::default().max_attempts(3))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://api.clerk.com/v1");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ManagementClientBuilder {
+    token: Option<SecretString>,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryConfig,
+    user_agent: String,
+    agent: Option<Agent>,
+    allow_plain_http: bool,
+    body_limit: u64,
+}
+
+impl Default for ManagementClientBuilder {
+    fn default() -> Self {
+        ManagementClientBuilder {
+            token: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryConfig::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            agent: None,
+            allow_plain_http: false,
+            body_limit: DEFAULT_RESPONSE_BODY_LIMIT,
+        }
+    }
+}
+
+impl fmt::Debug for ManagementClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagementClientBuilder")
+            .field("token", &self.token)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("custom_agent", &self.agent.is_some())
+            .field("allow_plain_http", &self.allow_plain_http)
+            .field("response_body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+impl ManagementClientBuilder {
+    /// The management token, sent as `Authorization: Bearer <token>` (required).
+    ///
+    /// Surrounding whitespace and a leading `Bearer ` (any case) are removed. An empty token, or
+    /// one with whitespace, control or non-ASCII characters inside, makes
+    /// [`build`](Self::build) fail.
+    pub fn management_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::new(token));
+        self
+    }
+
+    /// The server, default [`DEFAULT_BASE_URL`].
+    ///
+    /// A path prefix is kept (`http://host/v1` sends to `/v1/management/users`) and trailing
+    /// slashes are dropped. [`build`](Self::build) fails for a URL without `https://` or
+    /// `http://`, with a query, a fragment or credentials, or that does not parse; plain
+    /// `http://` is accepted only for a loopback host, unless
+    /// [`allow_plain_http`](Self::allow_plain_http) is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Accepts a plain `http://` base URL for a host that is not loopback.
+    ///
+    /// The token then crosses the network unencrypted: only for a trusted network.
+    pub fn allow_plain_http(mut self) -> Self {
+        self.allow_plain_http = true;
+        self
+    }
+
+    /// The timeout of one attempt, from connecting to the end of the response body (default
+    /// [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The timeout for resolving and connecting, TLS included (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); never longer than [`timeout`](Self::timeout).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy of every call (default [`RetryConfig::default`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The ureq agent to send with, for a proxy, TLS settings or a shared pool.
+    ///
+    /// Whatever the agent's own configuration, the client reads error statuses as responses,
+    /// never follows redirects, and applies its own timeouts, per request.
+    pub fn agent(mut self, agent: Agent) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+
+    /// The largest response body read, after decompression (default
+    /// [`DEFAULT_RESPONSE_BODY_LIMIT`]); a larger one is [`Error::ResponseTooLarge`].
+    pub fn response_body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<ManagementClient, Error> {
+        let token = match &self.token {
+            Some(raw) => normalize_token(raw.expose_secret())?,
+            None => {
+                return Err(Error::config(format!(
+                    "no management token: set one with management_token() or {TOKEN_ENV}"
+                )));
+            }
+        };
+        let base_url = parse_base_url(&self.base_url, self.allow_plain_http)?;
+        HeaderValue::try_from(self.user_agent.as_str())
+            .map_err(|_| Error::config("user agent is not a valid header value"))?;
+
+        let agent = self.agent.unwrap_or_else(|| {
+            Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .new_agent()
+        });
+
+        Ok(ManagementClient {
+            inner: Arc::new(Inner {
+                agent,
+                base_url,
+                token: SecretString::new(token),
+                user_agent: self.user_agent,
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                retry: self.retry,
+                body_limit: self.body_limit,
+            }),
+        })
+    }
+}
+
+/// Strips whitespace and a `Bearer ` prefix, and checks that what is left fits in a header.
+fn normalize_token(raw: &str) -> Result<String, Error> {
+    let mut token = raw.trim();
+    if token.eq_ignore_ascii_case("bearer") {
+        token = "";
+    } else if token
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    {
+        token = token[7..].trim_start();
+    }
+
+    if token.is_empty() {
+        return Err(Error::config("management token is empty"));
+    }
+    if let Some(at) = token.chars().position(|c| !c.is_ascii_graphic()) {
+        return Err(Error::config(format!(
+            "management token has a character not allowed in a header at position {} \
+             (whitespace, a control character or non-ASCII)",
+            at + 1
+        )));
+    }
+    Ok(token.to_owned())
+}
+
+/// Checks a base URL and returns it without trailing slashes.
+fn parse_base_url(input: &str, allow_plain_http: bool) -> Result<String, Error> {
+    let bad = |why: &str| Error::config(format!("base URL {input:?} {why}"));
+
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("contains whitespace or a control character"));
+    }
+    if input.contains('?') {
+        return Err(bad("must not have a query"));
+    }
+    if input.contains('#') {
+        return Err(bad("must not have a fragment"));
+    }
+
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return Err(bad("has no scheme: it must start with https://"));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(bad("has a scheme other than https or http"));
+    }
+
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err(bad("must not contain credentials"));
+    }
+    let host = parse_authority(authority).ok_or_else(|| bad("has no valid host and port"))?;
+    if scheme == "http" && !allow_plain_http && !is_loopback(host) {
+        return Err(bad(
+            "uses plain http for a host that is not loopback; use https, or allow_plain_http()",
+        ));
+    }
+
+    let base = format!("{scheme}://{authority}{}", path.trim_end_matches('/'));
+    Uri::try_from(format!("{base}/management/users")).map_err(|_| bad("does not parse"))?;
+    Ok(base)
+}
+
+/// The host of `host[:port]` or `[v6][:port]`, when both parts are well formed.
+fn parse_authority(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']')?;
+        v6.parse::<Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (v6, port)
+    } else {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        let label_ok =
+            |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !host.split('.').all(label_ok) {
+            return None;
+        }
+        (host, port)
+    };
+
+    if let Some(port) = port {
+        if !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        port.parse::<u16>().ok().filter(|p| *p != 0)?;
+    }
+    Some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_normalized() {
+        let cases = [
+            ("https://api.clerk.com/v1", "https://api.clerk.com/v1"),
+            ("https://api.clerk.com/v1/", "https://api.clerk.com/v1"),
+            ("https://api.clerk.com//", "https://api.clerk.com"),
+            ("HTTPS://api.clerk.com", "https://api.clerk.com"),
+            ("http://127.0.0.1:8080/a/b/", "http://127.0.0.1:8080/a/b"),
+            ("http://localhost", "http://localhost"),
+            ("http://[::1]:9000/v1", "http://[::1]:9000/v1"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_base_url(input, false).unwrap(), expected, "{input}");
+        }
+        assert_eq!(
+            parse_base_url("http://intranet:80/v1", true).unwrap(),
+            "http://intranet:80/v1"
+        );
+    }
+
+    #[test]
+    fn bad_base_urls_are_refused_with_the_reason() {
+        let cases = [
+            ("api.clerk.com/v1", "has no scheme"),
+            ("ftp://api.clerk.com", "scheme other than https"),
+            ("https://api.clerk.com/v1?x=1", "must not have a query"),
+            ("https://api.clerk.com/v1#top", "must not have a fragment"),
+            (
+                "https://user:pw@api.clerk.com",
+                "must not contain credentials",
+            ),
+            ("https://", "no valid host"),
+            ("https://api.clerk.com:99999", "no valid host"),
+            ("https://api.clerk.com:", "no valid host"),
+            ("https://api..clerk.com", "no valid host"),
+            ("https://[::1", "no valid host"),
+            ("https://[::1]x", "no valid host"),
+            ("https://api clerk.com", "whitespace"),
+            ("http://api.clerk.com/v1", "plain http"),
+            ("http://10.0.0.1", "plain http"),
+        ];
+        for (input, reason) in cases {
+            let message = parse_base_url(input, false).unwrap_err().to_string();
+            assert!(message.contains(reason), "{input}: {message}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_normalized_without_echoing_them() {
+        assert_eq!(normalize_token("  mt_abc \n").unwrap(), "mt_abc");
+        assert_eq!(normalize_token("Bearer mt_abc").unwrap(), "mt_abc");
+        assert_eq!(normalize_token("bEaReR   mt_abc").unwrap(), "mt_abc");
+
+        for (raw, reason) in [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("Bearer ", "empty"),
+            ("mt_a\r\nX: y", "position 5"),
+            ("mt_ab c", "position 6"),
+            ("mt_é", "position 4"),
+            ("béarer x", "position 2"),
+        ] {
+            let message = normalize_token(raw).unwrap_err().to_string();
+            assert!(message.contains(reason), "{raw:?}: {message}");
+            if raw.len() > 3 {
+                assert!(!message.contains(raw.trim()), "{message}");
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Secrets that never show up in `Debug` or `Display`, and masking of body excerpts.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+const PLACEHOLDER: &str = "[redacted]";
+
+/// A secret string, such as an instance's secret key.
+///
+/// `Debug` and `Display` print `[redacted]`; [`SecretString::expose_secret`] is the only way to
+/// read the value, so a secret never reaches a log line by accident.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+
+    /// The secret value itself.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(PLACEHOLDER)
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(PLACEHOLDER)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SecretString)
+    }
+}
+
+/// The longest body excerpt kept in an error, in characters.
+pub(crate) const EXCERPT_LIMIT: usize = 512;
+
+/// The start of a body, lossily decoded, with the token and anything shaped like a Clerk secret
+/// key replaced by the placeholder.
+pub(crate) fn excerpt(body: &[u8], token: &str) -> String {
+    // Masking runs on the whole body before the cut, so a secret that straddles the cut cannot
+    // leave half of itself in the excerpt.
+    let masked = mask(&String::from_utf8_lossy(body), token);
+    match masked.char_indices().nth(EXCERPT_LIMIT) {
+        Some((at, _)) => format!("{}…", &masked[..at]),
+        None => masked,
+    }
+}
+
+/// Replaces the token and every `sk_…` key in `text` by the placeholder.
+pub(crate) fn mask(text: &str, token: &str) -> String {
+    let text = if token.len() >= 4 {
+        text.replace(token, PLACEHOLDER)
+    } else {
+        text.to_owned()
+    };
+
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("sk_") {
+        let starts_word = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_key_char(c));
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(|c: char| !is_key_char(c)).unwrap_or(tail.len());
+        if starts_word {
+            out.push_str(PLACEHOLDER);
+        } else {
+            out.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_string_never_formats_its_value() {
+        let key = SecretString::new("sk_test_abc123");
+        assert_eq!(format!("{key:?} {key}"), "[redacted] [redacted]");
+        assert_eq!(key.expose_secret(), "sk_test_abc123");
+    }
+
+    #[test]
+    fn mask_hides_token_and_secret_keys() {
+        let text = r#"{"secret_key":"sk_live_A1b2","t":"mytoken123","risk_sk_x":1}"#;
+        assert_eq!(
+            mask(text, "mytoken123"),
+            r#"{"secret_key":"[redacted]","t":"[redacted]","risk_sk_x":1}"#
+        );
+    }
+
+    #[test]
+    fn excerpt_is_capped_and_lossy() {
+        let mut body = vec![b'a'; EXCERPT_LIMIT + 10];
+        body[0] = 0xff;
+        let text = excerpt(&body, "");
+        assert!(text.starts_with('\u{fffd}'));
+        assert!(text.ends_with('…'));
+        assert_eq!(text.chars().count(), EXCERPT_LIMIT + 1);
+    }
+}
