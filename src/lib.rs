@@ -6,6 +6,8 @@
 //! | method | endpoint | request | response |
 //! | --- | --- | --- | --- |
 //! | [`upsert_user`](ManagementClient::upsert_user) | `POST /management/users` | [`UpsertUserRequest`](upsert_user::UpsertUserRequest) | [`User`](upsert_user::User) |
+//! | [`create_organization`](ManagementClient::create_organization) | `POST /management/organizations` | [`CreateOrganizationRequest`](create_organization::CreateOrganizationRequest) | [`Organization`](create_organization::Organization) |
+//! | [`create_application`](ManagementClient::create_application) | `POST /management/applications` | [`CreateApplicationRequest`](create_application::CreateApplicationRequest) | [`ManagementApplicationResponse`](create_application::ManagementApplicationResponse) |
 //!
 //! ```no_run
 //! # fn main() -> Result<(), clerk_management::Error> {
@@ -29,6 +31,8 @@ mod options;
 mod retry;
 mod secret;
 
+pub mod create_application;
+pub mod create_organization;
 pub mod upsert_user;
 
 #[cfg(feature = "testing")]
