@@ -30,7 +30,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("clerk-management/", env!("CARGO_PK
 /// The default timeout of one attempt, from connecting to the end of the response body.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The default timeout for resolving the host and connecting, TLS handshake included.
+/// The default timeout for resolving the host, and again for connecting, TLS handshake included.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default limit on a response body, after decompression: 2 MiB.
@@ -43,6 +43,9 @@ pub const TOKEN_ENV: &str = "CLERK_MANAGEMENT_TOKEN";
 pub const BASE_URL_ENV: &str = "CLERK_API_URL";
 
 const SDK_HEADER: &str = concat!("clerk-management-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The longest timeout handed to ureq; longer ones are cut to it.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// Headers the client sets itself and that per-call options may not touch.
 const RESERVED_HEADERS: [&str; 6] = [
@@ -156,6 +159,12 @@ impl ManagementClient {
         options: &RequestOptions,
     ) -> Result<O::Response, Error> {
         request.check()?;
+        if options.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid_request(
+                "timeout",
+                "must be longer than zero",
+            ));
+        }
 
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::invalid_request("body", e.to_string()))?;
@@ -204,16 +213,18 @@ impl ManagementClient {
             headers.push((HeaderName::from_static(name), value));
         }
 
+        let secret = token.expose_secret();
         for (name, value) in &options.headers {
-            let header = HeaderName::try_from(name.as_str())
-                .map_err(|_| Error::invalid_request(header_field(name), "invalid header name"))?;
+            let header = HeaderName::try_from(name.as_str()).map_err(|_| {
+                Error::invalid_request(header_field(name, secret), "invalid header name")
+            })?;
             if RESERVED_HEADERS.contains(&header.as_str()) {
                 let message = "set by the client and cannot be overridden";
-                return Err(Error::invalid_request(header_field(name), message));
+                return Err(Error::invalid_request(header_field(name, secret), message));
             }
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
                 let message = "value contains a character not allowed in a header (CR, LF, …)";
-                Error::invalid_request(header_field(name), message)
+                Error::invalid_request(header_field(name, secret), message)
             })?;
             headers.retain(|(existing, _)| *existing != header);
             headers.push((header, value));
@@ -229,16 +240,29 @@ impl ManagementClient {
             request = request.header(name, value);
         }
 
-        // Set per request, so that an agent brought by the caller behaves the same.
-        let connect_timeout = inner.connect_timeout.min(attempt.timeout);
+        // Set per request, so that an agent brought by the caller behaves the same. ureq adds
+        // each timeout to an `Instant`, which panics past the clock's range: a century is
+        // forever enough.
+        let global = attempt.timeout.min(CENTURY);
+        // ureq names whichever deadline passes first. Were the connect deadline not ahead of
+        // the attempt's (global) one, a connect that never completes would be named by the
+        // global one and taken for a response timeout (sent, maybe applied): the connect
+        // phase ends at nine tenths of the attempt at the latest. Resolving gets the same
+        // limit of its own, or a stuck lookup would be named by the global deadline too.
+        let connect_timeout = inner.connect_timeout.min(global - global / 10);
         let request = request
             .config()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(attempt.timeout))
+            .timeout_global(Some(global))
+            .timeout_resolve(Some(connect_timeout))
             .timeout_connect(Some(connect_timeout))
             .build();
 
+        // Limitation: ureq probes a pooled connection before reusing it, so an idle close by
+        // the server is seen; one that lands between the probe and the write still fails as
+        // ConnectionClosed. An upsert is then retried; a create returns the error flagged
+        // "may have been applied", though the server never read the request.
         let mut response = request
             .send(attempt.body)
             .map_err(|e| transport_error(e, attempt.timeout, connect_timeout))?;
@@ -319,7 +343,7 @@ impl ReadResponse {
         if (300..400).contains(&self.status) {
             return Err(Error::Redirect(Box::new(Redirect {
                 status: self.status,
-                location: self.location,
+                location: self.location.map(|l| secret::mask(&l, attempt.token)),
                 call: CallInfo::default(),
             })));
         }
@@ -330,7 +354,7 @@ impl ReadResponse {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };
-            return Err(match self.api_error() {
+            return Err(match self.api_error(attempt.token) {
                 Some(api) => api,
                 None => Error::Decode(Box::new(DecodeError {
                     status: self.status,
@@ -344,13 +368,13 @@ impl ReadResponse {
             });
         }
 
-        if let Some(api) = self.api_error() {
+        if let Some(api) = self.api_error(attempt.token) {
             return Err(api);
         }
         Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
             status: self.status,
             body_excerpt: secret::excerpt(&self.body, attempt.token),
-            content_type: self.content_type,
+            content_type: self.content_type.map(|t| secret::mask(&t, attempt.token)),
             retry_after: self.retry_after,
             call: CallInfo::default(),
         })))
@@ -367,11 +391,31 @@ impl ReadResponse {
     }
 
     /// The body as Clerk's error list, when it is one with at least one error.
-    fn api_error(&self) -> Option<Error> {
-        let list: ClerkErrors = serde_json::from_slice(&self.body).ok()?;
+    ///
+    /// Every string in it is masked: a message may quote the request, token included.
+    fn api_error(&self, token: &str) -> Option<Error> {
+        let mut list: ClerkErrors = serde_json::from_slice(&self.body).ok()?;
         if list.errors.is_empty() && (200..300).contains(&self.status) {
             return None;
         }
+        // Masking the decoded strings also catches a secret written with JSON escapes.
+        for error in &mut list.errors {
+            let texts = [&mut error.code, &mut error.message];
+            let optional = [&mut error.long_message, &mut error.clerk_trace_id];
+            for text in texts.into_iter().chain(optional.into_iter().flatten()) {
+                secret::mask_in_place(text, token);
+            }
+            error
+                .meta
+                .iter_mut()
+                .for_each(|m| secret::mask_map(m, token));
+        }
+        list.meta
+            .iter_mut()
+            .for_each(|m| secret::mask_map(m, token));
+        list.clerk_trace_id
+            .iter_mut()
+            .for_each(|t| secret::mask_in_place(t, token));
 
         let clerk_trace_id = list
             .clerk_trace_id
@@ -387,8 +431,10 @@ impl ReadResponse {
     }
 }
 
-fn header_field(name: &str) -> String {
-    format!("header {name:?}")
+/// The header named in an error; masked, in case a whole `Authorization: …` line was passed
+/// as a name.
+fn header_field(name: &str, token: &str) -> String {
+    format!("header {:?}", secret::mask(name, token))
 }
 
 /// Sorts ureq's error into a timeout or a transport failure, with what we know of whether the
@@ -398,6 +444,11 @@ fn transport_error(error: ureq::Error, timeout: Duration, connect_timeout: Durat
     use ureq::Timeout;
 
     let kind = match &error {
+        // Limitation: ureq names the global timeout whenever it is the first deadline, in
+        // any phase. The connect deadline runs from the end of the lookup, so when the lookup
+        // took longer than the attempt timeout minus the connect timeout, a connection that
+        // then never completes is reported as a response timeout: flagged "may have been
+        // applied" and, for the creates, not retried.
         ureq::Error::Timeout(which) => {
             let (phase, limit) = match which {
                 Timeout::Resolve | Timeout::Connect => (TimeoutPhase::Connect, connect_timeout),
@@ -420,17 +471,31 @@ fn transport_error(error: ureq::Error, timeout: Duration, connect_timeout: Durat
         ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
             TransportKind::Connect
         }
+        // std reports a failed lookup (getaddrinfo) with no kind of its own, only this text.
+        ureq::Error::Io(io) if io.to_string().starts_with("failed to lookup address") => {
+            TransportKind::Dns
+        }
         ureq::Error::Io(io) => match io.kind() {
             Io::ConnectionRefused => TransportKind::ConnectionRefused,
+            // Not host or network unreachable: Linux also reports those on an established
+            // connection whose retransmissions ran out, after the request went out.
             Io::AddrNotAvailable | Io::NotConnected => TransportKind::Connect,
+            // Limitation: ureq does not say whether the rustls handshake was over, so a server
+            // that hangs up during it counts as closed after sending (may have been applied),
+            // though nothing was sent. native-tls reports it as a TLS failure.
             Io::ConnectionReset | Io::ConnectionAborted | Io::UnexpectedEof | Io::BrokenPipe => {
                 TransportKind::ConnectionClosed
             }
+            // rustls hands its failures (bad record, unknown issuer, wrong name) to ureq as
+            // I/O errors of this kind; nothing else below ureq's HTTP parser produces it.
+            Io::InvalidData => TransportKind::Tls,
             _ => TransportKind::Io,
         },
         // Limitation: a TLS failure is taken to be a handshake failure (before sending); an
         // alert after the request was written would be retried as if nothing had been sent.
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => TransportKind::Tls,
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => TransportKind::Tls,
         ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => TransportKind::Protocol,
         ureq::Error::Decompress(..) => TransportKind::Protocol,
         ureq::Error::BodyStalled => TransportKind::ConnectionClosed,
@@ -555,14 +620,16 @@ impl ManagementClientBuilder {
     }
 
     /// The timeout of one attempt, from connecting to the end of the response body (default
-    /// [`DEFAULT_TIMEOUT`]).
+    /// [`DEFAULT_TIMEOUT`]). Zero makes [`build`](Self::build) fail.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The timeout for resolving and connecting, TLS included (default
-    /// [`DEFAULT_CONNECT_TIMEOUT`]); never longer than [`timeout`](Self::timeout).
+    /// The timeout for resolving the host, and again for connecting, TLS included (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); never longer than nine tenths of the attempt's
+    /// [`timeout`](Self::timeout), so that a connect timeout is told from a response timeout.
+    /// Zero makes [`build`](Self::build) fail.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -584,6 +651,35 @@ impl ManagementClientBuilder {
     ///
     /// Whatever the agent's own configuration, the client reads error statuses as responses,
     /// never follows redirects, and applies its own timeouts, per request.
+    ///
+    /// Without one, the client's own agent takes its proxy from the environment, once, in
+    /// [`build`](Self::build), as ureq's default configuration does: the first of
+    /// `ALL_PROXY`, `all_proxy`, `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY` and `http_proxy`
+    /// that holds a valid proxy URL, whatever the scheme of the base URL (`HTTP_PROXY` serves
+    /// `https://` too). `NO_PROXY` (or else `no_proxy`) lists, comma-separated, the hosts
+    /// reached directly: exact names or addresses, `.example.com` or `*.example.com` for the
+    /// names below it, `*` for all; ports and address ranges are not understood, and
+    /// `localhost` is proxied like any host unless listed. An `http://` or `https://` proxy
+    /// is asked to `CONNECT` to the host, with the credentials in its URL; `socks5://` and the
+    /// like need ureq's `socks-proxy` feature. An agent of your own sets its proxy, or none,
+    /// whatever the environment:
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_management::ManagementClient;
+    ///
+    /// let agent = ureq::Agent::config_builder()
+    ///     .proxy(Some(ureq::Proxy::new("http://proxy.internal:3128")?))
+    ///     .build()
+    ///     .new_agent();
+    /// let client = ManagementClient::builder()
+    ///     .management_token("mt_example")
+    ///     .agent(agent)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn agent(mut self, agent: Agent) -> Self {
         self.agent = Some(agent);
         self
@@ -606,17 +702,24 @@ impl ManagementClientBuilder {
                 )));
             }
         };
-        let base_url = parse_base_url(&self.base_url, self.allow_plain_http)?;
+        // The message quotes the URL, which may hold the token if the two were swapped.
+        let base_url =
+            parse_base_url(&self.base_url, self.allow_plain_http).map_err(|e| match e {
+                Error::Config { message } => Error::config(secret::mask(&message, &token)),
+                other => other,
+            })?;
         HeaderValue::try_from(self.user_agent.as_str())
             .map_err(|_| Error::config("user agent is not a valid header value"))?;
+        // ureq takes a zero timeout as already expired: every call would fail, unsent, as a
+        // response timeout.
+        if self.timeout.is_zero() {
+            return Err(Error::config("timeout must be longer than zero"));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(Error::config("connect timeout must be longer than zero"));
+        }
 
-        let agent = self.agent.unwrap_or_else(|| {
-            Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .build()
-                .new_agent()
-        });
+        let agent = self.agent.unwrap_or_else(default_agent);
 
         Ok(ManagementClient {
             inner: Arc::new(Inner {
@@ -631,6 +734,24 @@ impl ManagementClientBuilder {
             }),
         })
     }
+}
+
+/// The agent used when the caller brings none: rustls with Mozilla's roots, or, with the
+/// `native-tls` feature, the platform's TLS library and its roots. Certificates are always
+/// verified. Proxies come from the environment, as ureq's default configuration reads them.
+fn default_agent() -> Agent {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0);
+    // ureq never picks native-tls by itself, even when compiled in.
+    #[cfg(feature = "native-tls")]
+    let config = config.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build(),
+    );
+    config.build().new_agent()
 }
 
 /// Strips whitespace and a `Bearer ` prefix, and checks that what is left fits in a header.
@@ -660,7 +781,8 @@ fn normalize_token(raw: &str) -> Result<String, Error> {
 
 /// Checks a base URL and returns it without trailing slashes.
 fn parse_base_url(input: &str, allow_plain_http: bool) -> Result<String, Error> {
-    let bad = |why: &str| Error::config(format!("base URL {input:?} {why}"));
+    let shown = without_userinfo(input);
+    let bad = |why: &str| Error::config(format!("base URL {shown:?} {why}"));
 
     if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains whitespace or a control character"));
@@ -694,6 +816,18 @@ fn parse_base_url(input: &str, allow_plain_http: bool) -> Result<String, Error> 
     let base = format!("{scheme}://{authority}{}", path.trim_end_matches('/'));
     Uri::try_from(format!("{base}/management/users")).map_err(|_| bad("does not parse"))?;
     Ok(base)
+}
+
+/// The URL with any `user:password@` replaced, so that an error can quote it.
+fn without_userinfo(input: &str) -> String {
+    let start = input.find("://").map_or(0, |at| at + 3);
+    let end = input[start..]
+        .find('/')
+        .map_or(input.len(), |at| start + at);
+    match input[start..end].rfind('@') {
+        Some(at) => format!("{}[redacted]{}", &input[..start], &input[start + at..]),
+        None => input.to_owned(),
+    }
 }
 
 /// The host of `host[:port]` or `[v6][:port]`, when both parts are well formed.
@@ -807,6 +941,56 @@ mod tests {
             if raw.len() > 3 {
                 assert!(!message.contains(raw.trim()), "{message}");
             }
+        }
+    }
+
+    fn kind_of(error: ureq::Error) -> (TransportKind, bool) {
+        match transport_error(error, Duration::from_secs(2), Duration::from_secs(1)) {
+            Error::Transport(e) => (e.kind, e.may_have_been_applied()),
+            other => panic!("expected Transport, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failed_lookups_are_dns_failures_before_sending() {
+        // The text std gives a getaddrinfo failure, with no ErrorKind of its own.
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert_eq!(
+            kind_of(ureq::Error::Io(lookup)),
+            (TransportKind::Dns, false)
+        );
+        assert_eq!(
+            kind_of(ureq::Error::HostNotFound),
+            (TransportKind::Dns, false)
+        );
+        let other = std::io::Error::other("something else");
+        assert_eq!(kind_of(ureq::Error::Io(other)), (TransportKind::Io, true));
+    }
+
+    #[test]
+    fn ureq_timeouts_are_sorted_by_phase() {
+        use ureq::Timeout;
+        let cases = [
+            (Timeout::Resolve, TimeoutPhase::Connect, 1),
+            (Timeout::Connect, TimeoutPhase::Connect, 1),
+            (Timeout::Global, TimeoutPhase::Response, 2),
+            (Timeout::SendRequest, TimeoutPhase::Response, 2),
+            (Timeout::RecvResponse, TimeoutPhase::Response, 2),
+            (Timeout::RecvBody, TimeoutPhase::Response, 2),
+        ];
+        for (which, phase, secs) in cases {
+            let error = transport_error(
+                ureq::Error::Timeout(which),
+                Duration::from_secs(2),
+                Duration::from_secs(1),
+            );
+            let Error::Timeout(timeout) = error else {
+                panic!("expected Timeout, got {error:?}")
+            };
+            assert_eq!(timeout.phase, phase, "{which:?}");
+            assert_eq!(timeout.limit, Duration::from_secs(secs), "{which:?}");
         }
     }
 }

@@ -42,6 +42,9 @@ impl RequestOptions {
     }
 
     /// The timeout of each attempt of this call.
+    ///
+    /// Zero makes the call fail with [`Error::InvalidRequest`](crate::Error::InvalidRequest)
+    /// (field `timeout`) before anything is sent.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

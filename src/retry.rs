@@ -144,7 +144,10 @@ impl RetryConfig {
         let factor = self.exponent.powf(f64::from(retry.saturating_sub(1)));
         let secs = self.initial_interval.as_secs_f64() * factor;
         let cap = self.max_interval.as_secs_f64();
-        Duration::from_secs_f64(if secs.is_finite() { secs.min(cap) } else { cap })
+        let secs = if secs.is_finite() { secs.min(cap) } else { cap };
+        // A cap near `Duration::MAX` rounds up past it as a float; converting would panic.
+        Duration::try_from_secs_f64(secs)
+            .map_or(self.max_interval, |wait| wait.min(self.max_interval))
     }
 
     /// The wait before the next attempt, or `None` when the loop must stop with `error`.
@@ -167,7 +170,12 @@ impl RetryConfig {
 
         let wait = match error.retry_after() {
             Some(asked) => asked.min(self.max_interval),
-            None => self.backoff(attempts).mul_f64(1.0 - self.jitter * random),
+            None => {
+                let full = self.backoff(attempts);
+                // `mul_f64` panics where the float rounds past `Duration::MAX`.
+                let cut = full.as_secs_f64() * (1.0 - self.jitter * random);
+                Duration::try_from_secs_f64(cut).map_or(full, |wait| wait.min(full))
+            }
         };
 
         if elapsed.saturating_add(wait) > self.max_elapsed {
@@ -178,7 +186,8 @@ impl RetryConfig {
 
     fn is_retried(&self, error: &Error, idempotent: bool) -> bool {
         match error {
-            Error::Api(_) | Error::UnexpectedResponse(_) => error
+            // A body over the limit does not change what the status says about retrying.
+            Error::Api(_) | Error::UnexpectedResponse(_) | Error::ResponseTooLarge { .. } => error
                 .status()
                 .is_some_and(|s| s == 429 || (500..=599).contains(&s)),
             Error::Transport(e) if e.kind.before_send() => self.retry_connection_errors,
@@ -340,7 +349,7 @@ mod tests {
         }
 
         fn advance(&self, by: Duration) {
-            self.offset.set(self.offset.get() + by);
+            self.offset.set(self.offset.get().saturating_add(by));
         }
 
         fn sleeps(&self) -> Vec<Duration> {
@@ -350,7 +359,11 @@ mod tests {
 
     impl Clock for FakeClock {
         fn now(&self) -> Instant {
-            self.start + self.offset.get()
+            // Saturates, for the tests of extreme waits: the real clock never gets there.
+            let far = self.start + Duration::from_secs(1 << 40);
+            self.start
+                .checked_add(self.offset.get())
+                .map_or(far, |t| t.min(far))
         }
 
         fn sleep(&self, duration: Duration) {
@@ -578,6 +591,43 @@ mod tests {
             transport(TransportKind::ConnectionRefused)
         });
         assert_eq!(error.attempts(), 1);
+    }
+
+    #[test]
+    fn extreme_intervals_do_not_panic() {
+        let clock = FakeClock::new(0.0);
+        let policy = RetryConfig::default()
+            .initial_interval(Duration::MAX)
+            .max_interval(Duration::MAX)
+            .max_elapsed(Duration::MAX)
+            .max_attempts(2);
+        let (waits, error) = run_always(&policy, true, &clock, || api(503, None));
+        assert_eq!(waits, vec![Duration::MAX]);
+        assert_eq!(error.attempts(), 2);
+
+        let policy = RetryConfig::default()
+            .exponent(f64::MAX)
+            .max_interval(Duration::MAX)
+            .max_elapsed(Duration::MAX)
+            .max_attempts(3);
+        let clock = FakeClock::new(0.0);
+        let (waits, _) = run_always(&policy, true, &clock, || api(503, None));
+        assert_eq!(waits, vec![ms(500), Duration::MAX]);
+    }
+
+    #[test]
+    fn bodies_over_the_limit_are_retried_by_their_status() {
+        let too_large = |status| Error::ResponseTooLarge {
+            limit: 10,
+            status,
+            call: CallInfo::default(),
+        };
+        let policy = RetryConfig::default().max_attempts(3);
+        for (status, attempts) in [(503, 3), (429, 3), (200, 1), (400, 1)] {
+            let clock = FakeClock::new(0.0);
+            let (_, error) = run_always(&policy, false, &clock, || too_large(status));
+            assert_eq!(error.attempts(), attempts, "{status}");
+        }
     }
 
     #[test]
