@@ -55,7 +55,8 @@ pub enum Error {
     /// The response body is larger than the configured limit; reading stopped at the limit.
     #[error("response body larger than the limit of {limit} bytes (status {status}, {call})")]
     ResponseTooLarge {
-        /// The limit, in bytes, set with [`response_body_limit`][crate::ManagementClientBuilder::response_body_limit].
+        /// The limit in bytes, set with
+        /// [`response_body_limit`](crate::ManagementClientBuilder::response_body_limit).
         limit: u64,
         /// The HTTP status of the response.
         status: u16,

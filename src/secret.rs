@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
 
 const PLACEHOLDER: &str = "[redacted]";
 
@@ -60,6 +61,9 @@ pub(crate) fn excerpt(body: &[u8], token: &str) -> String {
 
 /// Replaces the token and every `sk_…` key in `text` by the placeholder.
 pub(crate) fn mask(text: &str, token: &str) -> String {
+    // Limitation: in raw text (a body excerpt), a secret written with JSON escapes, such as
+    // `sk\u005ftest_…`, is not recognised; decoded strings (Clerk's error list) are masked
+    // after the escapes are undone.
     let text = if token.len() >= 4 {
         text.replace(token, PLACEHOLDER)
     } else {
@@ -85,6 +89,28 @@ pub(crate) fn mask(text: &str, token: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// [`mask`], in place, allocating only when there is something to mask.
+pub(crate) fn mask_in_place(text: &mut String, token: &str) {
+    if text.contains("sk_") || (token.len() >= 4 && text.contains(token)) {
+        *text = mask(text, token);
+    }
+}
+
+/// Masks every string value in a JSON object, at any depth (keys are left as they are).
+pub(crate) fn mask_map(map: &mut Map<String, Value>, token: &str) {
+    map.values_mut().for_each(|v| mask_value(v, token));
+}
+
+fn mask_value(value: &mut Value, token: &str) {
+    // Recursion is bounded: serde_json refuses input nested deeper than 128 levels.
+    match value {
+        Value::String(text) => mask_in_place(text, token),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_value(v, token)),
+        Value::Object(map) => mask_map(map, token),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 fn is_key_char(c: char) -> bool {
