@@ -286,8 +286,16 @@ impl StandIn {
     }
 
     /// A client builder aimed at the stand-in, with its token and no retries.
+    ///
+    /// Its agent ignores proxy variables in the environment: a proxy would not reach the
+    /// stand-in's loopback address.
     pub fn client_builder(&self) -> ManagementClientBuilder {
+        let direct = ureq::Agent::config_builder()
+            .proxy(None)
+            .build()
+            .new_agent();
         ManagementClient::builder()
+            .agent(direct)
             .base_url(self.base_url.clone())
             .management_token(self.shared.token.clone())
             .retry(RetryConfig::none())
