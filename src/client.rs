@@ -84,6 +84,8 @@ struct Inner {
     base_url: String,
     token: SecretString,
     user_agent: String,
+    /// Every call's headers, built and checked once, `Authorization` first.
+    headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryConfig,
@@ -153,12 +155,33 @@ impl ManagementClient {
 
     /// Sends `request` through the one request path: serialize, send under the retry policy,
     /// read, classify, decode.
+    ///
+    /// Only serializing and decoding depend on the operation; everything between is
+    /// [`round_trip`](Self::round_trip), compiled once for all operations.
     pub(crate) fn execute<O: Operation>(
         &self,
         request: &O,
         options: &RequestOptions,
     ) -> Result<O::Response, Error> {
         request.check()?;
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::invalid_request("body", e.to_string()))?;
+
+        let (success, call) = self.round_trip(O::PATH, O::IDEMPOTENT, &body, options)?;
+
+        serde_json::from_slice(&success.response.body)
+            .map_err(|error| success.decode_failure(&error, O::TARGET, call))
+    }
+
+    /// Everything between serializing and decoding: headers, the retry loop, one attempt's
+    /// send and read, and the sorting of what came back.
+    fn round_trip(
+        &self,
+        path: &str,
+        idempotent: bool,
+        body: &[u8],
+        options: &RequestOptions,
+    ) -> Result<(Success, CallInfo), Error> {
         if options.timeout.is_some_and(|t| t.is_zero()) {
             return Err(Error::invalid_request(
                 "timeout",
@@ -166,51 +189,36 @@ impl ManagementClient {
             ));
         }
 
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::invalid_request("body", e.to_string()))?;
-
         let token = match &options.token {
             Some(raw) => SecretString::new(normalize_token(raw.expose_secret())?),
             None => self.inner.token.clone(),
         };
         let headers = self.headers(&token, options)?;
 
-        let url = format!("{}{}", self.inner.base_url, O::PATH);
+        let url = format!("{}{path}", self.inner.base_url);
         let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
-        let timeout = options.timeout.unwrap_or(self.inner.timeout);
         let attempt = Attempt {
             url: &url,
             headers: &headers,
-            body: &body,
-            timeout,
+            body,
+            timeout: options.timeout.unwrap_or(self.inner.timeout),
             token: token.expose_secret(),
-            target: O::TARGET,
         };
 
-        retry::run(policy, O::IDEMPOTENT, &SystemClock, || self.send(&attempt))
+        let (response, call) =
+            retry::run(policy, idempotent, &SystemClock, || self.send(&attempt))?;
+        Ok((Success { response, token }, call))
     }
 
+    /// The headers of one call: the client's, with the per-call token and extra headers.
     fn headers(
         &self,
         token: &SecretString,
         options: &RequestOptions,
     ) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| Error::config("management token is not a valid header value"))?;
-        authorization.set_sensitive(true);
-
-        let defaults: [(&str, &str); 5] = [
-            ("content-type", "application/json"),
-            ("accept", "application/json"),
-            ("user-agent", &self.inner.user_agent),
-            ("clerk-api-version", CLERK_API_VERSION),
-            ("x-clerk-sdk", SDK_HEADER),
-        ];
-        let mut headers = vec![(ureq::http::header::AUTHORIZATION, authorization)];
-        for (name, value) in defaults {
-            let value = HeaderValue::try_from(value)
-                .map_err(|_| Error::config(format!("{name} is not a valid header value")))?;
-            headers.push((HeaderName::from_static(name), value));
+        let mut headers = self.inner.headers.clone();
+        if options.token.is_some() {
+            headers[0].1 = authorization(token)?;
         }
 
         let secret = token.expose_secret();
@@ -232,8 +240,8 @@ impl ManagementClient {
         Ok(headers)
     }
 
-    /// One attempt: one request, one response, classified.
-    fn send<T: DeserializeOwned>(&self, attempt: &Attempt<'_>) -> Result<T, Error> {
+    /// One attempt: one request, one response, classified; a success is returned undecoded.
+    fn send(&self, attempt: &Attempt<'_>) -> Result<ReadResponse, Error> {
         let inner = &self.inner;
         let mut request = inner.agent.post(attempt.url);
         for (name, value) in attempt.headers {
@@ -315,7 +323,6 @@ struct Attempt<'a> {
     body: &'a [u8],
     timeout: Duration,
     token: &'a str,
-    target: &'static str,
 }
 
 /// A response read in full, before classification.
@@ -325,6 +332,40 @@ struct ReadResponse {
     location: Option<String>,
     retry_after: Option<Duration>,
     body: Vec<u8>,
+}
+
+/// A success response waiting to be decoded, with the token its errors must mask.
+struct Success {
+    response: ReadResponse,
+    token: SecretString,
+}
+
+impl Success {
+    /// The error for a success body that does not decode into `target`: Clerk's error list
+    /// if that is what the body is (some proxies answer 200 with it), else a decode error.
+    fn decode_failure(
+        &self,
+        error: &serde_json::Error,
+        target: &'static str,
+        call: CallInfo,
+    ) -> Error {
+        let token = self.token.expose_secret();
+        let mut failure = self.response.api_error(token).unwrap_or_else(|| {
+            Error::Decode(Box::new(DecodeError {
+                status: self.response.status,
+                target,
+                message: secret::mask(&error.to_string(), token),
+                line: error.line(),
+                column: error.column(),
+                body_excerpt: secret::excerpt(&self.response.body, token),
+                call,
+            }))
+        });
+        if let Some(slot) = failure.call_mut() {
+            *slot = call;
+        }
+        failure
+    }
 }
 
 /// Clerk's error list as it arrives; every part is optional in practice.
@@ -338,8 +379,9 @@ struct ClerkErrors {
 }
 
 impl ReadResponse {
-    fn classify<T: DeserializeOwned>(self, attempt: &Attempt<'_>) -> Result<T, Error> {
-        let success = (200..300).contains(&self.status);
+    /// Sorts the response: a success with a body that may be JSON comes back for decoding,
+    /// anything else becomes the error it is.
+    fn classify(self, attempt: &Attempt<'_>) -> Result<ReadResponse, Error> {
         if (300..400).contains(&self.status) {
             return Err(Error::Redirect(Box::new(Redirect {
                 status: self.status,
@@ -348,24 +390,9 @@ impl ReadResponse {
             })));
         }
 
-        if success && self.is_json_or_untyped() {
-            // The common case decodes once; the error list is looked for only when it fails.
-            let decode_error = match serde_json::from_slice::<T>(&self.body) {
-                Ok(value) => return Ok(value),
-                Err(e) => e,
-            };
-            return Err(match self.api_error(attempt.token) {
-                Some(api) => api,
-                None => Error::Decode(Box::new(DecodeError {
-                    status: self.status,
-                    target: attempt.target,
-                    message: secret::mask(&decode_error.to_string(), attempt.token),
-                    line: decode_error.line(),
-                    column: decode_error.column(),
-                    body_excerpt: secret::excerpt(&self.body, attempt.token),
-                    call: CallInfo::default(),
-                })),
-            });
+        // A success is decoded once; the error list is looked for only if that fails.
+        if (200..300).contains(&self.status) && self.is_json_or_untyped() {
+            return Ok(self);
         }
 
         if let Some(api) = self.api_error(attempt.token) {
@@ -429,6 +456,43 @@ impl ReadResponse {
             call: CallInfo::default(),
         })))
     }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive so that no `Debug` of ureq's shows it.
+fn authorization(token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| Error::config("management token is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The headers every call sends, `Authorization` first.
+fn default_headers(
+    token: &SecretString,
+    user_agent: &str,
+) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
+    let user_agent = HeaderValue::try_from(user_agent)
+        .map_err(|_| Error::config("user agent is not a valid header value"))?;
+    Ok(vec![
+        (ureq::http::header::AUTHORIZATION, authorization(token)?),
+        (
+            HeaderName::from_static("content-type"),
+            HeaderValue::from_static("application/json"),
+        ),
+        (
+            HeaderName::from_static("accept"),
+            HeaderValue::from_static("application/json"),
+        ),
+        (HeaderName::from_static("user-agent"), user_agent),
+        (
+            HeaderName::from_static("clerk-api-version"),
+            HeaderValue::from_static(CLERK_API_VERSION),
+        ),
+        (
+            HeaderName::from_static("x-clerk-sdk"),
+            HeaderValue::from_static(SDK_HEADER),
+        ),
+    ])
 }
 
 /// The header named in an error; masked, in case a whole `Authorization: …` line was passed
@@ -708,8 +772,8 @@ impl ManagementClientBuilder {
                 Error::Config { message } => Error::config(secret::mask(&message, &token)),
                 other => other,
             })?;
-        HeaderValue::try_from(self.user_agent.as_str())
-            .map_err(|_| Error::config("user agent is not a valid header value"))?;
+        let token = SecretString::new(token);
+        let headers = default_headers(&token, &self.user_agent)?;
         // ureq takes a zero timeout as already expired: every call would fail, unsent, as a
         // response timeout.
         if self.timeout.is_zero() {
@@ -725,8 +789,9 @@ impl ManagementClientBuilder {
             inner: Arc::new(Inner {
                 agent,
                 base_url,
-                token: SecretString::new(token),
+                token,
                 user_agent: self.user_agent,
+                headers,
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 retry: self.retry,

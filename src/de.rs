@@ -18,6 +18,9 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned,
 {
-    let value = Value::deserialize(deserializer)?;
-    Ok(serde_json::from_value(value).ok())
+    // `null` is the common case; sending it through `from_value` would build an error to drop.
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        value => Ok(serde_json::from_value(value).ok()),
+    }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use time::{Date, Month, PrimitiveDateTime, Time};
 
 use crate::Error;
-use crate::error::TimeoutPhase;
+use crate::error::{CallInfo, TimeoutPhase};
 
 /// When and how often a failed call is sent again.
 ///
@@ -228,24 +228,25 @@ impl Clock for SystemClock {
     }
 }
 
-/// Runs `attempt` under `policy` until it succeeds or the policy says stop, and stamps the
-/// returned error with the attempts made and the time spent.
+/// Runs `attempt` under `policy` until it succeeds or the policy says stop; returns the
+/// attempts made and the time spent with the value, and stamps them on the error.
 pub(crate) fn run<T>(
     policy: &RetryConfig,
     idempotent: bool,
     clock: &dyn Clock,
     mut attempt: impl FnMut() -> Result<T, Error>,
-) -> Result<T, Error> {
+) -> Result<(T, CallInfo), Error> {
     let start = clock.now();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let mut error = match attempt() {
-            Ok(value) => return Ok(value),
+        let result = attempt();
+        let elapsed = clock.now().saturating_duration_since(start);
+        let mut error = match result {
+            Ok(value) => return Ok((value, CallInfo { attempts, elapsed })),
             Err(error) => error,
         };
 
-        let elapsed = clock.now().saturating_duration_since(start);
         match policy.next_wait(&error, idempotent, attempts, elapsed, clock.random()) {
             Some(wait) => clock.sleep(wait),
             None => {
@@ -410,7 +411,7 @@ mod tests {
         clock: &FakeClock,
         error: impl Fn() -> Error,
     ) -> (Vec<Duration>, Error) {
-        let result: Result<(), Error> = run(policy, idempotent, clock, || Err(error()));
+        let result: Result<((), CallInfo), Error> = run(policy, idempotent, clock, || Err(error()));
         (clock.sleeps(), result.unwrap_err())
     }
 
@@ -477,7 +478,7 @@ mod tests {
     fn time_spent_in_attempts_counts_against_the_budget() {
         let clock = FakeClock::new(0.0);
         let policy = RetryConfig::default().max_elapsed(ms(10_000));
-        let result: Result<(), Error> = run(&policy, true, &clock, || {
+        let result: Result<((), CallInfo), Error> = run(&policy, true, &clock, || {
             clock.advance(ms(4_000));
             Err(api(503, None))
         });
@@ -520,7 +521,7 @@ mod tests {
             .max_attempts(3)
             .max_interval(ms(5_000));
         let mut answers = vec![api(429, Some(ms(7_000))), api(429, Some(ms(1_000)))].into_iter();
-        let result: Result<(), Error> = run(&policy, false, &clock, || {
+        let result: Result<((), CallInfo), Error> = run(&policy, false, &clock, || {
             Err(answers.next().unwrap_or_else(|| api(429, None)))
         });
         assert_eq!(clock.sleeps(), vec![ms(5_000), ms(1_000)]);
@@ -641,7 +642,9 @@ mod tests {
             left -= 1;
             Err(api(503, None))
         });
-        assert_eq!(result.unwrap(), "done");
+        let (value, call) = result.unwrap();
+        assert_eq!(value, "done");
+        assert_eq!((call.attempts, call.elapsed), (3, ms(1_250)));
         assert_eq!(clock.sleeps(), vec![ms(500), ms(750)]);
     }
 
