@@ -257,7 +257,9 @@ impl ManagementClient {
         // global one and taken for a response timeout (sent, maybe applied): the connect
         // phase ends at nine tenths of the attempt at the latest. Resolving gets the same
         // limit of its own, or a stuck lookup would be named by the global deadline too.
-        let connect_timeout = inner.connect_timeout.min(global - global / 10);
+        let connect_timeout = inner
+            .connect_timeout
+            .min(global.saturating_sub(global / 10));
         let request = request
             .config()
             .http_status_as_error(false)

@@ -169,6 +169,20 @@
 //! are `#[non_exhaustive]`: new variants and fields are not breaking changes.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(clippy::pedantic)]
+// The pedantic lints this crate does not follow, each for a reason:
+#![allow(
+    // Accessors and constructors: a discarded result is obviously a mistake already.
+    clippy::must_use_candidate,
+    // Setters consume the builder, so a dropped result fails to compile at its next use.
+    clippy::return_self_not_must_use,
+    // Every fallible function returns the one `Error`, whose variants are documented.
+    clippy::missing_errors_doc,
+    // The response types mirror the API's flags one to one.
+    clippy::struct_excessive_bools,
+    // A two-arm `match` reads better than `if let … else` when both arms do real work.
+    clippy::single_match_else
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;

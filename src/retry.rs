@@ -224,7 +224,10 @@ impl Clock for SystemClock {
     fn random(&self) -> f64 {
         // Each RandomState carries fresh keys, which is all the randomness jitter needs.
         let bits = RandomState::new().build_hasher().finish() >> 11;
-        bits as f64 / (1u64 << 53) as f64
+        // 53 bits convert to f64 exactly.
+        #[allow(clippy::cast_precision_loss)]
+        let unit = bits as f64 / (1u64 << 53) as f64;
+        unit
     }
 }
 

@@ -52,7 +52,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -363,13 +363,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let stream = match stream {
-            Ok(stream) => stream,
-            Err(_) => {
-                // Out of file descriptors, say: wait instead of spinning.
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
+        let Ok(stream) = stream else {
+            // Out of file descriptors, say: wait instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
         };
         next_id += 1;
         let id = next_id;
@@ -403,7 +400,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             Ok(request) => request,
             Err(ReadError::Closed) => break,
             Err(ReadError::Bad(status, message)) => {
-                let mut answer = Answer::json(status, clerk_errors("malformed_request", message));
+                let mut answer = Answer::json(status, &clerk_errors("malformed_request", message));
                 answer.close = true;
                 let _ = write_answer(&mut writer, &answer, false);
                 break;
@@ -412,7 +409,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 
         let head_only = request.method == "HEAD";
         let keep_alive = request.keep_alive;
-        let outcome = process(request, shared);
+        let outcome = process(&request, shared);
         let close = match outcome {
             Outcome::Answer(mut answer) => {
                 answer.close |= !keep_alive;
@@ -447,6 +444,8 @@ enum ReadError {
     Bad(u16, &'static str),
 }
 
+// One request, head then body, read top to bottom: splitting it would only scatter the steps.
+#[allow(clippy::too_many_lines)]
 fn read_request(
     reader: &mut BufReader<TcpStream>,
     writer: &mut TcpStream,
@@ -657,7 +656,7 @@ struct Answer {
 }
 
 impl Answer {
-    fn json(status: u16, body: Value) -> Answer {
+    fn json(status: u16, body: &Value) -> Answer {
         Answer {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -677,10 +676,10 @@ impl Answer {
             }
             framed |= name.eq_ignore_ascii_case("content-length")
                 || name.eq_ignore_ascii_case("transfer-encoding");
-            head.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(head, "{name}: {value}\r\n");
         }
         if !framed {
-            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+            let _ = write!(head, "Content-Length: {}\r\n", self.body.len());
         }
         if self.close {
             head.push_str("Connection: close\r\n");
@@ -737,7 +736,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn process(request: HttpRequest, shared: &Shared) -> Outcome {
+fn process(request: &HttpRequest, shared: &Shared) -> Outcome {
     let fault = {
         let mut state = lock(&shared.state);
         state.requests.push(request.recorded.clone());
@@ -751,7 +750,7 @@ fn process(request: HttpRequest, shared: &Shared) -> Outcome {
             Outcome::Answer(respond(recorded, &request.method, shared))
         }
         Some(Fault::DropConnection) => {
-            let mut answer = Answer::json(200, json!({"object": "partial response"}));
+            let mut answer = Answer::json(200, &json!({"object": "partial response"}));
             answer.close = true;
             Outcome::HeadThenClose(answer)
         }
@@ -775,7 +774,7 @@ fn process(request: HttpRequest, shared: &Shared) -> Outcome {
             retry_after,
         }) => {
             let error = clerk_error("stand_in_fault", "injected fault", "injected fault", None);
-            let mut answer = Answer::json(status, error_list(vec![error]));
+            let mut answer = Answer::json(status, &error_list(vec![error]));
             if let Some(value) = retry_after {
                 answer.headers.push(("Retry-After".into(), value));
             }
@@ -806,7 +805,7 @@ fn respond(request: &RecordedRequest, method: &str, shared: &Shared) -> Answer {
                 long,
                 None,
             );
-            return Answer::json(401, error_list(vec![error]));
+            return Answer::json(401, &error_list(vec![error]));
         }
         Some(token) if token != shared.token => {
             let long = "The management token is not valid.";
@@ -816,7 +815,7 @@ fn respond(request: &RecordedRequest, method: &str, shared: &Shared) -> Answer {
                 long,
                 None,
             );
-            return Answer::json(401, error_list(vec![error]));
+            return Answer::json(401, &error_list(vec![error]));
         }
         Some(_) => {}
     }
@@ -830,29 +829,26 @@ fn respond(request: &RecordedRequest, method: &str, shared: &Shared) -> Answer {
         _ => {
             let long = "No management endpoint at this path.";
             let error = clerk_error("resource_not_found", "Resource not found", long, None);
-            return Answer::json(404, error_list(vec![error]));
+            return Answer::json(404, &error_list(vec![error]));
         }
     };
     if method != "POST" {
         let long = "This endpoint only answers POST.";
         let error = clerk_error("method_not_allowed", "Method not allowed", long, None);
-        let mut answer = Answer::json(405, error_list(vec![error]));
+        let mut answer = Answer::json(405, &error_list(vec![error]));
         answer.headers.push(("Allow".into(), "POST".into()));
         return answer;
     }
 
-    let body = match serde_json::from_slice::<Value>(&request.body) {
-        Ok(Value::Object(body)) => body,
-        _ => {
-            let long = "The request body must be a JSON object.";
-            let error = clerk_error("request_body_invalid", "Request body invalid", long, None);
-            return Answer::json(400, error_list(vec![error]));
-        }
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&request.body) else {
+        let long = "The request body must be a JSON object.";
+        let error = clerk_error("request_body_invalid", "Request body invalid", long, None);
+        return Answer::json(400, &error_list(vec![error]));
     };
 
     let errors = validate(&body, operation.fields());
     if !errors.is_empty() {
-        return Answer::json(422, error_list(errors));
+        return Answer::json(422, &error_list(errors));
     }
     match operation {
         Endpoint::UpsertUser => upsert_user(&body, shared),
@@ -976,8 +972,8 @@ fn check_value(name: &str, kind: Kind, value: &Value) -> Option<Value> {
     let strings = |value: &Value| {
         value
             .as_array()
-            .filter(|items| items.iter().all(Value::is_string))
-            .is_some()
+            .as_ref()
+            .is_some_and(|items| items.iter().all(Value::is_string))
     };
     match kind {
         Kind::String if !value.is_string() => wrong_type("a string"),
@@ -1133,7 +1129,7 @@ fn upsert_user(body: &Map<String, Value>, shared: &Shared) -> Answer {
     user["first_name"] = json!(first);
     user["last_name"] = json!(last);
     user["updated_at"] = json!(now);
-    Answer::json(200, user.clone())
+    Answer::json(200, user)
 }
 
 fn new_user(email: &str, now: i64) -> Value {
@@ -1211,7 +1207,7 @@ fn create_organization(body: &Map<String, Value>, shared: &Shared) -> Answer {
             &format!("An organization with the slug {slug:?} already exists."),
             Some("slug"),
         );
-        return Answer::json(422, error_list(vec![error]));
+        return Answer::json(422, &error_list(vec![error]));
     }
     drop(state);
 
@@ -1223,7 +1219,7 @@ fn create_organization(body: &Map<String, Value>, shared: &Shared) -> Answer {
         "slug": slug,
         "image_url": "https://img.clerk.com/stand-in-default-logo",
         "has_image": false,
-        "members_count": if created_by.is_some() { 1 } else { 0 },
+        "members_count": i32::from(created_by.is_some()),
         "missing_member_with_elevated_permissions": created_by.is_none(),
         "pending_invitations_count": 0,
         // 0 is the API's "no limit".
@@ -1240,7 +1236,7 @@ fn create_organization(body: &Map<String, Value>, shared: &Shared) -> Answer {
     if let Some(user_id) = created_by {
         organization["created_by"] = json!(user_id);
     }
-    Answer::json(200, organization)
+    Answer::json(200, &organization)
 }
 
 fn create_application(body: &Map<String, Value>) -> Answer {
@@ -1275,7 +1271,7 @@ fn create_application(body: &Map<String, Value>) -> Answer {
 
     Answer::json(
         200,
-        json!({
+        &json!({
             "application_id": random_id("app_"),
             "subscription": {"id": random_id("sub_"), "stripe_subscription_id": null},
             "instances": instances,
@@ -1368,6 +1364,8 @@ fn clerk_error(code: &str, message: &str, long_message: &str, param: Option<&str
     error
 }
 
+// Takes the errors by value: each call site builds them for this list alone.
+#[allow(clippy::needless_pass_by_value)]
 fn error_list(errors: Vec<Value>) -> Value {
     json!({ "errors": errors, "clerk_trace_id": random_chars(32, b"0123456789abcdef") })
 }
