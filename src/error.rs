@@ -220,6 +220,10 @@ impl fmt::Display for ApiError {
         write!(f, "clerk api error (status {})", self.status)?;
         if let Some(first) = self.errors.first() {
             write!(f, ": {}: {}", first.code, first.message)?;
+            // Messages such as "is invalid" only make sense with the parameter they are about.
+            if let Some(param) = first.param_name() {
+                write!(f, " (param {param})")?;
+            }
         }
         if self.errors.len() > 1 {
             write!(f, " (and {} more)", self.errors.len() - 1)?;
@@ -250,6 +254,13 @@ pub struct ClerkError {
     /// The trace id, when Clerk puts it on the entry.
     #[serde(default)]
     pub clerk_trace_id: Option<String>,
+}
+
+impl ClerkError {
+    /// The request parameter the error is about, from `meta.param_name`.
+    pub fn param_name(&self) -> Option<&str> {
+        self.meta.as_ref()?.get("param_name")?.as_str()
+    }
 }
 
 /// A response that is neither a success the operation can decode nor Clerk's error list.

@@ -1126,6 +1126,7 @@ fn clerk_error_400_with_long_message_meta_and_trace_id() {
     assert_eq!(api.call.attempts, 1);
     assert_eq!(api.code(), Some("form_param_format_invalid"));
     assert_eq!(api.message(), Some("is invalid"));
+    assert_eq!(first.param_name(), Some("email_address"));
 
     assert_eq!(error.status(), Some(400));
     assert_eq!(error.code(), Some("form_param_format_invalid"));
@@ -1135,7 +1136,7 @@ fn clerk_error_400_with_long_message_meta_and_trace_id() {
     assert!(
         text.starts_with(
             "clerk api error (status 400): form_param_format_invalid: is invalid \
-             [trace trace_400] (1 attempt in "
+             (param email_address) [trace trace_400] (1 attempt in "
         ),
         "{text}"
     );
@@ -1219,7 +1220,7 @@ fn clerk_error_422_with_several_errors_and_list_meta() {
     assert!(
         text.starts_with(
             "clerk api error (status 422): form_identifier_exists: That email address is taken. \
-             (and 1 more) [trace trace_422] (1 attempt in "
+             (param email_address) (and 1 more) [trace trace_422] (1 attempt in "
         ),
         "{text}"
     );
