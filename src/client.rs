@@ -68,7 +68,7 @@ const RESERVED_HEADERS: [&str; 6] = [
 /// use clerk_management::ManagementClient;
 ///
 /// let client = ManagementClient::builder()
-///     .management_token("mt_…")
+///     .management_token("mt_example_token")
 ///     .build()?;
 /// # let _ = client;
 /// # Ok(())
@@ -843,6 +843,13 @@ fn normalize_token(raw: &str) -> Result<String, Error> {
             at + 1
         )));
     }
+    let length = token.chars().count();
+    if length < secret::MIN_TOKEN_LEN {
+        return Err(Error::config(format!(
+            "management token is too short ({length} characters, at least {} expected)",
+            secret::MIN_TOKEN_LEN
+        )));
+    }
     Ok(token.to_owned())
 }
 
@@ -990,9 +997,9 @@ mod tests {
 
     #[test]
     fn tokens_are_normalized_without_echoing_them() {
-        assert_eq!(normalize_token("  mt_abc \n").unwrap(), "mt_abc");
-        assert_eq!(normalize_token("Bearer mt_abc").unwrap(), "mt_abc");
-        assert_eq!(normalize_token("bEaReR   mt_abc").unwrap(), "mt_abc");
+        assert_eq!(normalize_token("  mt_abcdef \n").unwrap(), "mt_abcdef");
+        assert_eq!(normalize_token("Bearer mt_abcdef").unwrap(), "mt_abcdef");
+        assert_eq!(normalize_token("bEaReR   mt_abcdef").unwrap(), "mt_abcdef");
 
         for (raw, reason) in [
             ("", "empty"),
@@ -1002,6 +1009,7 @@ mod tests {
             ("mt_ab c", "position 6"),
             ("mt_é", "position 4"),
             ("béarer x", "position 2"),
+            ("mt_abc", "too short (6 characters, at least 8 expected)"),
         ] {
             let message = normalize_token(raw).unwrap_err().to_string();
             assert!(message.contains(reason), "{raw:?}: {message}");

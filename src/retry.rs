@@ -14,9 +14,11 @@ use crate::error::{CallInfo, TimeoutPhase};
 /// The wait before retry *n* (the first retry is *n* = 1) is
 /// `initial_interval × exponent^(n−1)`, capped at `max_interval`, then shortened by up to
 /// `jitter` of itself at random (subtractive jitter: a wait never exceeds the schedule). A
-/// `Retry-After` header replaces that wait (clamped to `max_interval`, no jitter). The loop
-/// stops, returning the last error, when the next wait would end after `max_elapsed` from the
-/// start of the call, or when `max_attempts` requests have been made.
+/// `Retry-After` header on a retried response asks for a longer wait: the loop then waits what
+/// it asks (clamped to `max_interval`, no jitter), never less than the backoff, so that
+/// `Retry-After: 0` or a date in the past cannot make it hammer the server. The loop stops,
+/// returning the last error, when the next wait would end after `max_elapsed` from the start
+/// of the call, or when `max_attempts` requests have been made.
 ///
 /// The defaults:
 ///
@@ -31,13 +33,16 @@ use crate::error::{CallInfo, TimeoutPhase};
 /// | [`retry_connection_errors`](Self::retry_connection_errors) | yes |
 ///
 /// which gives waits of 0.5 s, 0.75 s, 1.125 s, 1.69 s, 2.53 s, 3.80 s, 5.70 s and 8.54 s
-/// (before jitter), so at most nine requests within the 30 s budget.
+/// before jitter, so nine requests within the 30 s budget; jitter shortens the waits, which can
+/// leave room for a tenth.
 ///
 /// What is retried: responses 429 and 5XX; failures before the request reached the server
 /// (DNS, refused, connect timeout, TLS handshake) when connection errors are retried; and,
 /// only for idempotent operations ([`upsert_user`](crate::ManagementClient::upsert_user)),
 /// failures after the request may have reached the server (a reset while waiting for the
-/// response, a response timeout). No other 4XX is ever retried.
+/// response, a response timeout). No other 4XX is ever retried. A 5XX is taken to mean that
+/// nothing was done, as Clerk's API answers it; a gateway that fails after forwarding a create
+/// breaks that assumption, which `max_attempts(1)` rules out for the cautious.
 ///
 /// ```
 /// use std::time::Duration;
@@ -168,14 +173,13 @@ impl RetryConfig {
             return None;
         }
 
+        let full = self.backoff(attempts);
+        // `mul_f64` panics where the float rounds past `Duration::MAX`.
+        let cut = full.as_secs_f64() * (1.0 - self.jitter * random);
+        let backoff = Duration::try_from_secs_f64(cut).map_or(full, |wait| wait.min(full));
         let wait = match error.retry_after() {
-            Some(asked) => asked.min(self.max_interval),
-            None => {
-                let full = self.backoff(attempts);
-                // `mul_f64` panics where the float rounds past `Duration::MAX`.
-                let cut = full.as_secs_f64() * (1.0 - self.jitter * random);
-                Duration::try_from_secs_f64(cut).map_or(full, |wait| wait.min(full))
-            }
+            Some(asked) => asked.min(self.max_interval).max(backoff),
+            None => backoff,
         };
 
         if elapsed.saturating_add(wait) > self.max_elapsed {
@@ -529,6 +533,18 @@ mod tests {
         });
         assert_eq!(clock.sleeps(), vec![ms(5_000), ms(1_000)]);
         assert_eq!(result.unwrap_err().attempts(), 3);
+    }
+
+    #[test]
+    fn retry_after_shorter_than_the_backoff_never_shortens_the_wait() {
+        let clock = FakeClock::new(0.0);
+        let policy = RetryConfig::default().max_attempts(4);
+        let (waits, _) = run_always(&policy, true, &clock, || api(429, Some(Duration::ZERO)));
+        assert_eq!(waits, vec![ms(500), ms(750), ms(1_125)]);
+
+        let clock = FakeClock::new(0.0);
+        let (waits, _) = run_always(&policy, true, &clock, || api(503, Some(ms(600))));
+        assert_eq!(waits, vec![ms(600), ms(750), ms(1_125)]);
     }
 
     #[test]

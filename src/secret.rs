@@ -59,12 +59,16 @@ pub(crate) fn excerpt(body: &[u8], token: &str) -> String {
     }
 }
 
+/// The shortest management token accepted; anything shorter could not be masked without
+/// mangling ordinary text, and no real token is that short.
+pub(crate) const MIN_TOKEN_LEN: usize = 8;
+
 /// Replaces the token and every `sk_…` key in `text` by the placeholder.
 pub(crate) fn mask(text: &str, token: &str) -> String {
     // Limitation: in raw text (a body excerpt), a secret written with JSON escapes, such as
     // `sk\u005ftest_…`, is not recognised; decoded strings (Clerk's error list) are masked
     // after the escapes are undone.
-    let text = if token.len() >= 4 {
+    let text = if token.len() >= MIN_TOKEN_LEN {
         text.replace(token, PLACEHOLDER)
     } else {
         text.to_owned()
@@ -80,7 +84,10 @@ pub(crate) fn mask(text: &str, token: &str) -> String {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
         let end = tail.find(|c: char| !is_key_char(c)).unwrap_or(tail.len());
-        if starts_word {
+        // Clerk's own key prefixes are masked wherever they start: an escape (`\nsk_live_…`)
+        // or a percent-encoding (`%3Dsk_live_…`) leaves a letter or digit right before them.
+        let clerk_key = tail.starts_with("sk_live_") || tail.starts_with("sk_test_");
+        if starts_word || clerk_key {
             out.push_str(PLACEHOLDER);
         } else {
             out.push_str(&tail[..end]);
@@ -93,7 +100,7 @@ pub(crate) fn mask(text: &str, token: &str) -> String {
 
 /// [`mask`], in place, allocating only when there is something to mask.
 pub(crate) fn mask_in_place(text: &mut String, token: &str) {
-    if text.contains("sk_") || (token.len() >= 4 && text.contains(token)) {
+    if text.contains("sk_") || (token.len() >= MIN_TOKEN_LEN && text.contains(token)) {
         *text = mask(text, token);
     }
 }
@@ -134,6 +141,15 @@ mod tests {
         assert_eq!(
             mask(text, "mytoken123"),
             r#"{"secret_key":"[redacted]","t":"[redacted]","risk_sk_x":1}"#
+        );
+    }
+
+    #[test]
+    fn clerk_keys_are_masked_after_escapes_and_percent_encoding() {
+        let text = r#"key:\nsk_live_AbC1 k%3Dsk_test_XyZ2 %22sk_live_Q"#;
+        assert_eq!(
+            mask(text, ""),
+            r#"key:\n[redacted] k%3D[redacted] %22[redacted]"#
         );
     }
 
