@@ -146,10 +146,10 @@ mod tests {
 
     #[test]
     fn clerk_keys_are_masked_after_escapes_and_percent_encoding() {
-        let text = r#"key:\nsk_live_AbC1 k%3Dsk_test_XyZ2 %22sk_live_Q"#;
+        let text = r"key:\nsk_live_AbC1 k%3Dsk_test_XyZ2 %22sk_live_Q";
         assert_eq!(
             mask(text, ""),
-            r#"key:\n[redacted] k%3D[redacted] %22[redacted]"#
+            r"key:\n[redacted] k%3D[redacted] %22[redacted]"
         );
     }
 
