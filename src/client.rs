@@ -140,12 +140,32 @@ impl ManagementClient {
         };
 
         let mut builder = ManagementClient::builder().management_token(token);
-        if let Ok(url) = std::env::var(BASE_URL_ENV) {
-            if !url.trim().is_empty() {
+        let mut url_from_env = false;
+        match std::env::var(BASE_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => {
                 builder = builder.base_url(url.trim());
+                url_from_env = true;
+            }
+            Ok(_) | Err(std::env::VarError::NotPresent) => {}
+            Err(std::env::VarError::NotUnicode(_)) => {
+                // Falling back to the default server here would send a call meant for a test
+                // server to production.
+                return Err(Error::config(format!(
+                    "environment variable {BASE_URL_ENV} is not valid unicode"
+                )));
             }
         }
-        builder.build()
+
+        // Name the variable a bad value came from.
+        builder.build().map_err(|error| match error {
+            Error::Config { message } if message.starts_with("management token") => {
+                Error::config(format!("environment variable {TOKEN_ENV}: {message}"))
+            }
+            Error::Config { message } if url_from_env && message.starts_with("base URL") => {
+                Error::config(format!("environment variable {BASE_URL_ENV}: {message}"))
+            }
+            other => other,
+        })
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -938,8 +958,9 @@ fn parse_authority(authority: &str) -> Option<&str> {
 
 fn is_loopback(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
+    // Not `*.localhost`: without a resolver that knows the name, glibc asks ordinary DNS for
+    // it, and the token would leave the machine in clear text.
     host == "localhost"
-        || host.ends_with(".localhost")
         || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
         || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
 }

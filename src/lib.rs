@@ -111,7 +111,7 @@
 //! # Retries and timeouts
 //!
 //! [`RetryConfig`] documents the policy. By default a call is retried on 429 and 5XX, and on
-//! failures before the request reached the server, with waits of 0.5 s × 1.5ⁿ (capped at 60 s,
+//! failures before the request reached the server, with waits of 0.5 s × 1.5ⁿ⁻¹ before retry n (capped at 60 s,
 //! up to a quarter taken off at random) within a 30 s budget:
 //!
 //! | retry | wait before it (no jitter) | time since the start (no jitter) |

@@ -79,13 +79,51 @@ impl RequestOptions {
 
 impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values may carry credentials of their own: only names are shown.
-        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        // Header values may carry credentials of their own: only names are shown, and only
+        // names that are valid ones (a whole `Authorization: Bearer …` line is not a name).
+        let names: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|(name, _)| {
+                let valid = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if valid {
+                    name.as_str()
+                } else {
+                    "[invalid name]"
+                }
+            })
+            .collect();
         f.debug_struct("RequestOptions")
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("headers", &names)
             .field("token", &self.token)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_valid_header_names_only_and_never_a_value_or_the_token() {
+        let options = RequestOptions::new()
+            .header("X-Request-Id", "secret-value-1")
+            .header("Authorization: Bearer mt_hidden_token", "x")
+            .management_token("mt_hidden_token");
+        let text = format!("{options:?}");
+        assert!(
+            text.contains(r#"headers: ["X-Request-Id", "[invalid name]"]"#),
+            "{text}"
+        );
+        assert!(text.contains("token: Some([redacted])"), "{text}");
+        assert!(
+            !text.contains("secret-value-1") && !text.contains("mt_hidden_token"),
+            "{text}"
+        );
     }
 }

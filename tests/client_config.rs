@@ -102,6 +102,11 @@ fn bad_base_urls_are_refused_with_the_reason() {
             "http://localhost.evil.example",
             "uses plain http for a host that is not loopback",
         ),
+        (
+            // Only a resolver that knows the name keeps it on the machine.
+            "http://api.localhost",
+            "uses plain http for a host that is not loopback",
+        ),
     ];
     for (url, reason) in cases {
         let message = config_message(
@@ -148,7 +153,6 @@ fn plain_http_is_accepted_for_loopback_or_when_allowed() {
         "http://127.0.0.1:8080",
         "http://127.1.2.3/v1",
         "http://localhost:9000/v1/",
-        "http://api.localhost",
         "http://[::1]:9000/v1",
     ] {
         let client = ManagementClient::builder()
@@ -383,10 +387,36 @@ fn from_env_reads_the_token_and_the_base_url() {
 
     set(BASE_URL_ENV, "ftp://api.clerk.com");
     let message = config_message(ManagementClient::from_env());
+    assert_eq!(
+        message,
+        "environment variable CLERK_API_URL: base URL \"ftp://api.clerk.com\" has a scheme \
+         other than https or http"
+    );
+
+    set(TOKEN_ENV, "mt_a b_cdef");
+    let message = config_message(ManagementClient::from_env());
     assert!(
-        message.contains("scheme other than https or http"),
+        message.starts_with(
+            "environment variable CLERK_MANAGEMENT_TOKEN: management token has a character \
+             not allowed in a header at position 5"
+        ),
         "{message}"
     );
+    assert!(!message.contains("mt_a b_cdef"), "{message}");
+    set(TOKEN_ENV, TOKEN);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let not_unicode = std::ffi::OsStr::from_bytes(b"http://127.0.0.1:4010/v1\xff");
+        // SAFETY: as for `set_var` above.
+        unsafe { std::env::set_var(BASE_URL_ENV, not_unicode) }
+        let message = config_message(ManagementClient::from_env());
+        assert_eq!(
+            message,
+            "environment variable CLERK_API_URL is not valid unicode"
+        );
+    }
 
     set(BASE_URL_ENV, &format!("  {}/v1/  ", stand_in.base_url()));
     set(TOKEN_ENV, &format!("Bearer {}", stand_in.token()));

@@ -25,7 +25,15 @@ impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         // Clerk's short messages ("is invalid") need the long one, which names the field.
         let Error::Api(api) = &error else {
-            return Failure::Call(error.to_string());
+            // The causes (ureq's error, the OS's) say what the summary cannot: which host,
+            // which TLS alert.
+            let mut message = error.to_string();
+            let mut cause = std::error::Error::source(&error);
+            while let Some(inner) = cause {
+                message.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            return Failure::Call(message);
         };
         let first = api.errors.first();
         let detail = first
