@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use ureq::Agent;
 use ureq::http::{HeaderName, HeaderValue, Uri};
 
@@ -189,7 +188,7 @@ impl ManagementClient {
 
         let (success, call) = self.round_trip(O::PATH, O::IDEMPOTENT, &body, options)?;
 
-        serde_json::from_slice(&success.response.body)
+        crate::de::from_slice(&success.response.body)
             .map_err(|error| success.decode_failure(&error, O::TARGET, call))
     }
 
@@ -277,6 +276,13 @@ impl ManagementClient {
         // global one and taken for a response timeout (sent, maybe applied): the connect
         // phase ends at nine tenths of the attempt at the latest. Resolving gets the same
         // limit of its own, or a stuck lookup would be named by the global deadline too.
+        //
+        // Limitation: with any timeout set (the global one is enough), ureq 3.5's resolver
+        // looks the host up on a new thread for every request, even for an IP literal and
+        // before it picks a pooled connection: about 70 µs a call on loopback (BENCHMARKS.md).
+        // Avoiding it takes a resolver of our own, which ureq accepts only through
+        // `Agent::with_parts` and its `unversioned` traits, outside semver; dropping the
+        // timeouts would let a call hang.
         let connect_timeout = inner
             .connect_timeout
             .min(global.saturating_sub(global / 10));
@@ -390,14 +396,14 @@ impl Success {
     }
 }
 
-/// Clerk's error list as it arrives; every part is optional in practice.
-#[derive(serde::Deserialize)]
-struct ClerkErrors {
-    errors: Vec<ClerkError>,
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    meta: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    clerk_trace_id: Option<String>,
+crate::de::response! {
+    /// Clerk's error list as it arrives; every part is optional in practice.
+    #[cfg_attr(test, derive(Debug))]
+    pub(crate) struct ClerkErrors {
+        errors: Vec<ClerkError> [Required],
+        meta: Option<serde_json::Map<String, serde_json::Value>> [Lenient],
+        clerk_trace_id: Option<String> [Lenient],
+    }
 }
 
 impl ReadResponse {
@@ -443,7 +449,7 @@ impl ReadResponse {
     ///
     /// Every string in it is masked: a message may quote the request, token included.
     fn api_error(&self, token: &str) -> Option<Error> {
-        let mut list: ClerkErrors = serde_json::from_slice(&self.body).ok()?;
+        let mut list: ClerkErrors = crate::de::from_slice(&self.body).ok()?;
         if list.errors.is_empty() && (200..300).contains(&self.status) {
             return None;
         }
@@ -597,7 +603,7 @@ fn transport_error(error: ureq::Error, timeout: Duration, connect_timeout: Durat
 /// One management operation: its request body type names its path and response type.
 pub(crate) trait Operation: Serialize {
     /// What a success decodes into.
-    type Response: DeserializeOwned;
+    type Response: crate::de::Record;
     /// The path below the base URL, starting with `/`.
     const PATH: &'static str;
     /// The response type's name, for decode errors.

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::client::Operation;
 use crate::{Error, ManagementClient, RequestOptions, SecretString};
@@ -307,50 +307,49 @@ impl ManagementClient {
     }
 }
 
-/// The application Clerk created: its id, its subscription and its instances.
-///
-/// `Debug` shows no secret key: each is a [`SecretString`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct ManagementApplicationResponse {
-    /// The application's id, `app_…`.
-    pub application_id: String,
-    /// Its subscription, when Clerk returns one (in a shape this crate recognises).
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub subscription: Option<ApplicationSubscription>,
-    /// Its instances, one per environment.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub instances: Vec<ApplicationInstance>,
+crate::de::response! {
+    /// The application Clerk created: its id, its subscription and its instances.
+    ///
+    /// `Debug` shows no secret key: each is a [`SecretString`].
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct ManagementApplicationResponse {
+        /// The application's id, `app_…`.
+        pub application_id: String [Required],
+        /// Its subscription, when Clerk returns one (in a shape this crate recognises).
+        pub subscription: Option<ApplicationSubscription> [Lenient],
+        /// Its instances, one per environment.
+        pub instances: Vec<ApplicationInstance> [NullDefault],
+    }
 }
 
-/// The subscription of a created application.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct ApplicationSubscription {
-    /// The subscription's id (`""` if Clerk sends none).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// The matching Stripe subscription, if there is one.
-    pub stripe_subscription_id: Option<String>,
+crate::de::response! {
+    /// The subscription of a created application.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct ApplicationSubscription {
+        /// The subscription's id (`""` if Clerk sends none).
+        pub id: String [NullDefault],
+        /// The matching Stripe subscription, if there is one.
+        pub stripe_subscription_id: Option<String>,
+    }
 }
 
-/// One instance of a created application, with its keys.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct ApplicationInstance {
-    /// The instance's id, `ins_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub instance_id: String,
-    /// The environment, verbatim: `development`, `staging`, `production`, or a newer value.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub environment_type: String,
-    /// The instance's secret key, `sk_…`; read it with
-    /// [`expose_secret`](SecretString::expose_secret).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub secret_key: SecretString,
-    /// The instance's publishable key, `pk_…` (not a secret).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub publishable_key: String,
+crate::de::response! {
+    /// One instance of a created application, with its keys.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct ApplicationInstance {
+        /// The instance's id, `ins_…`.
+        pub instance_id: String [NullDefault],
+        /// The environment, verbatim: `development`, `staging`, `production`, or a newer value.
+        pub environment_type: String [NullDefault],
+        /// The instance's secret key, `sk_…`; read it with
+        /// [`expose_secret`](SecretString::expose_secret).
+        pub secret_key: SecretString [NullDefault],
+        /// The instance's publishable key, `pk_…` (not a secret).
+        pub publishable_key: String [NullDefault],
+    }
 }
 
 impl ApplicationInstance {

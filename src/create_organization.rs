@@ -18,7 +18,7 @@
 //! `None`; the others, except `id`, decode `null` or absence as empty, `false` or `0`.
 //! Timestamps are Unix milliseconds, with date-time helpers.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -283,54 +283,47 @@ impl ManagementClient {
     }
 }
 
-/// A Clerk organization, as the creation returns it.
-///
-/// Limitation: metadata integers beyond the `i64`/`u64` range arrive as floats (lossy), since
-/// the crate decodes numbers with plain `serde_json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Organization {
-    /// Always `organization` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The organization's id, `org_…`.
-    pub id: String,
-    /// Its name.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub name: String,
-    /// Its slug.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub slug: String,
-    /// Its logo.
-    pub image_url: Option<String>,
-    /// Whether a logo was uploaded.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub has_image: bool,
-    /// How many members it has, when Clerk counts them.
-    pub members_count: Option<i64>,
-    /// Whether it lacks a member with elevated permissions, when Clerk says.
-    pub missing_member_with_elevated_permissions: Option<bool>,
-    /// How many invitations are pending, when Clerk counts them.
-    pub pending_invitations_count: Option<i64>,
-    /// The most memberships it may have.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub max_allowed_memberships: i64,
-    /// Whether an admin may delete it.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub admin_delete_enabled: bool,
-    /// Metadata readable from the frontend, writable from the backend.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub public_metadata: Map<String, Value>,
-    /// Backend-only metadata; `None` when Clerk leaves it out.
-    pub private_metadata: Option<Map<String, Value>>,
-    /// The id of the user who created it.
-    pub created_by: Option<String>,
-    /// Creation (Unix milliseconds; `0` if Clerk leaves it out).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds; `0` if Clerk leaves it out).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
+crate::de::response! {
+    /// A Clerk organization, as the creation returns it.
+    ///
+    /// Limitation: metadata integers beyond the `i64`/`u64` range arrive as floats (lossy), since
+    /// the crate decodes numbers with plain `serde_json`.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Organization {
+        /// Always `organization` today.
+        pub object: String [NullDefault],
+        /// The organization's id, `org_…`.
+        pub id: String [Required],
+        /// Its name.
+        pub name: String [NullDefault],
+        /// Its slug.
+        pub slug: String [NullDefault],
+        /// Its logo.
+        pub image_url: Option<String>,
+        /// Whether a logo was uploaded.
+        pub has_image: bool [NullDefault],
+        /// How many members it has, when Clerk counts them.
+        pub members_count: Option<i64>,
+        /// Whether it lacks a member with elevated permissions, when Clerk says.
+        pub missing_member_with_elevated_permissions: Option<bool>,
+        /// How many invitations are pending, when Clerk counts them.
+        pub pending_invitations_count: Option<i64>,
+        /// The most memberships it may have.
+        pub max_allowed_memberships: i64 [NullDefault],
+        /// Whether an admin may delete it.
+        pub admin_delete_enabled: bool [NullDefault],
+        /// Metadata readable from the frontend, writable from the backend.
+        pub public_metadata: Map<String, Value> [NullDefault],
+        /// Backend-only metadata; `None` when Clerk leaves it out.
+        pub private_metadata: Option<Map<String, Value>>,
+        /// The id of the user who created it.
+        pub created_by: Option<String>,
+        /// Creation (Unix milliseconds; `0` if Clerk leaves it out).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds; `0` if Clerk leaves it out).
+        pub updated_at: i64 [NullDefault],
+    }
 }
 
 impl Organization {

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// How a call went before it failed: attempts made and time spent.
@@ -235,25 +234,22 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// One entry of Clerk's error list.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct ClerkError {
-    /// A stable, machine-readable code, such as `form_param_missing`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub code: String,
-    /// A short message for people.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub message: String,
-    /// A longer message, when Clerk sends one.
-    #[serde(default)]
-    pub long_message: Option<String>,
-    /// Details such as the offending `param_name`.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub meta: Option<Map<String, Value>>,
-    /// The trace id, when Clerk puts it on the entry.
-    #[serde(default)]
-    pub clerk_trace_id: Option<String>,
+crate::de::response! {
+    /// One entry of Clerk's error list.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct ClerkError {
+        /// A stable, machine-readable code, such as `form_param_missing`.
+        pub code: String [NullDefault],
+        /// A short message for people.
+        pub message: String [NullDefault],
+        /// A longer message, when Clerk sends one.
+        pub long_message: Option<String> [OrDefault],
+        /// Details such as the offending `param_name`.
+        pub meta: Option<Map<String, Value>> [Lenient],
+        /// The trace id, when Clerk puts it on the entry.
+        pub clerk_trace_id: Option<String> [OrDefault],
+    }
 }
 
 impl ClerkError {

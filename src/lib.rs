@@ -111,8 +111,8 @@
 //! # Retries and timeouts
 //!
 //! [`RetryConfig`] documents the policy. By default a call is retried on 429 and 5XX, and on
-//! failures before the request reached the server, with waits of 0.5 s × 1.5ⁿ⁻¹ before retry n (capped at 60 s,
-//! up to a quarter taken off at random) within a 30 s budget:
+//! failures before the request reached the server. The wait before retry n is 0.5 s × 1.5ⁿ⁻¹,
+//! capped at 60 s, with up to a quarter taken off at random, within a 30 s budget:
 //!
 //! | retry | wait before it (no jitter) | time since the start (no jitter) |
 //! | --- | --- | --- |
@@ -125,8 +125,8 @@
 //! | 7 | 5.70 s | 16.09 s |
 //! | 8 | 8.54 s | 24.63 s |
 //!
-//! (plus the time the attempts themselves take). `Retry-After` replaces the wait, clamped to
-//! 60 s; when the wait would pass the budget, the call ends with the error, which carries
+//! (plus the time the attempts themselves take). A longer `Retry-After` replaces the wait,
+//! clamped to 60 s; when the wait would pass the budget, the call ends with the error, which carries
 //! [`Error::retry_after`]. A failure after the request may have reached the server (a reset
 //! while waiting, a response timeout) is retried only for the idempotent `upsert_user`; for
 //! the two creates it is returned at once, and [`Error::may_have_been_applied`] says so.

@@ -20,7 +20,7 @@
 //! decode failure. Timestamps are Unix milliseconds; [`crate::datetime_from_millis`] turns one
 //! into a [`time::OffsetDateTime`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -107,108 +107,90 @@ impl ManagementClient {
     }
 }
 
-/// A Clerk user, as the upsert returns it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct User {
-    /// The user's id, `user_…`.
-    pub id: String,
-    /// Always `user` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The id in the caller's own system, if one was set.
-    pub external_id: Option<String>,
-    /// The id of the primary [`EmailAddress`].
-    pub primary_email_address_id: Option<String>,
-    /// The id of the primary [`PhoneNumber`].
-    pub primary_phone_number_id: Option<String>,
-    /// The id of the primary [`Web3Wallet`].
-    pub primary_web3_wallet_id: Option<String>,
-    /// The username, where usernames are enabled.
-    pub username: Option<String>,
-    /// The first name.
-    pub first_name: Option<String>,
-    /// The last name.
-    pub last_name: Option<String>,
-    /// Deprecated by Clerk in favour of `image_url`.
-    pub profile_image_url: Option<String>,
-    /// The profile image.
-    pub image_url: Option<String>,
-    /// Whether the user uploaded an image.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub has_image: bool,
-    /// Metadata readable from the frontend, writable from the backend.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub public_metadata: Map<String, Value>,
-    /// Backend-only metadata; `None` when Clerk leaves it out.
-    pub private_metadata: Option<Map<String, Value>>,
-    /// Metadata readable and writable from the frontend.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub unsafe_metadata: Map<String, Value>,
-    /// The user's email addresses.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub email_addresses: Vec<EmailAddress>,
-    /// The user's phone numbers.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub phone_numbers: Vec<PhoneNumber>,
-    /// The user's Web3 wallets.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub web3_wallets: Vec<Web3Wallet>,
-    /// The user's passkeys.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub passkeys: Vec<Passkey>,
-    /// Whether the user has a password.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub password_enabled: bool,
-    /// Whether a second factor is enabled.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub two_factor_enabled: bool,
-    /// Whether an authenticator app is enabled.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub totp_enabled: bool,
-    /// Whether backup codes are enabled.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub backup_code_enabled: bool,
-    /// When multi-factor authentication was enabled (Unix milliseconds).
-    pub mfa_enabled_at: Option<i64>,
-    /// When multi-factor authentication was disabled (Unix milliseconds).
-    pub mfa_disabled_at: Option<i64>,
-    /// Accounts from OAuth providers.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub external_accounts: Vec<ExternalAccount>,
-    /// Accounts from SAML connections.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub saml_accounts: Vec<SamlAccount>,
-    /// The last sign-in (Unix milliseconds).
-    pub last_sign_in_at: Option<i64>,
-    /// Whether the user is banned.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub banned: bool,
-    /// Whether the user is locked out.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub locked: bool,
-    /// Seconds until the lockout ends.
-    pub lockout_expires_in_seconds: Option<i64>,
-    /// Sign-in attempts left before a lockout.
-    pub verification_attempts_remaining: Option<i64>,
-    /// Last update (Unix milliseconds; `0` if Clerk leaves it out).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
-    /// Creation (Unix milliseconds; `0` if Clerk leaves it out).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Whether the user may delete their own account.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub delete_self_enabled: bool,
-    /// Whether the user may create organizations.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub create_organization_enabled: bool,
-    /// How many organizations the user may create, if limited.
-    pub create_organizations_limit: Option<i64>,
-    /// The last activity (Unix milliseconds).
-    pub last_active_at: Option<i64>,
-    /// When the user accepted the legal terms (Unix milliseconds).
-    pub legal_accepted_at: Option<i64>,
+crate::de::response! {
+    /// A Clerk user, as the upsert returns it.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct User {
+        /// The user's id, `user_…`.
+        pub id: String [Required],
+        /// Always `user` today.
+        pub object: String [NullDefault],
+        /// The id in the caller's own system, if one was set.
+        pub external_id: Option<String>,
+        /// The id of the primary [`EmailAddress`].
+        pub primary_email_address_id: Option<String>,
+        /// The id of the primary [`PhoneNumber`].
+        pub primary_phone_number_id: Option<String>,
+        /// The id of the primary [`Web3Wallet`].
+        pub primary_web3_wallet_id: Option<String>,
+        /// The username, where usernames are enabled.
+        pub username: Option<String>,
+        /// The first name.
+        pub first_name: Option<String>,
+        /// The last name.
+        pub last_name: Option<String>,
+        /// Deprecated by Clerk in favour of `image_url`.
+        pub profile_image_url: Option<String>,
+        /// The profile image.
+        pub image_url: Option<String>,
+        /// Whether the user uploaded an image.
+        pub has_image: bool [NullDefault],
+        /// Metadata readable from the frontend, writable from the backend.
+        pub public_metadata: Map<String, Value> [NullDefault],
+        /// Backend-only metadata; `None` when Clerk leaves it out.
+        pub private_metadata: Option<Map<String, Value>>,
+        /// Metadata readable and writable from the frontend.
+        pub unsafe_metadata: Map<String, Value> [NullDefault],
+        /// The user's email addresses.
+        pub email_addresses: Vec<EmailAddress> [NullDefault],
+        /// The user's phone numbers.
+        pub phone_numbers: Vec<PhoneNumber> [NullDefault],
+        /// The user's Web3 wallets.
+        pub web3_wallets: Vec<Web3Wallet> [NullDefault],
+        /// The user's passkeys.
+        pub passkeys: Vec<Passkey> [NullDefault],
+        /// Whether the user has a password.
+        pub password_enabled: bool [NullDefault],
+        /// Whether a second factor is enabled.
+        pub two_factor_enabled: bool [NullDefault],
+        /// Whether an authenticator app is enabled.
+        pub totp_enabled: bool [NullDefault],
+        /// Whether backup codes are enabled.
+        pub backup_code_enabled: bool [NullDefault],
+        /// When multi-factor authentication was enabled (Unix milliseconds).
+        pub mfa_enabled_at: Option<i64>,
+        /// When multi-factor authentication was disabled (Unix milliseconds).
+        pub mfa_disabled_at: Option<i64>,
+        /// Accounts from OAuth providers.
+        pub external_accounts: Vec<ExternalAccount> [NullDefault],
+        /// Accounts from SAML connections.
+        pub saml_accounts: Vec<SamlAccount> [NullDefault],
+        /// The last sign-in (Unix milliseconds).
+        pub last_sign_in_at: Option<i64>,
+        /// Whether the user is banned.
+        pub banned: bool [NullDefault],
+        /// Whether the user is locked out.
+        pub locked: bool [NullDefault],
+        /// Seconds until the lockout ends.
+        pub lockout_expires_in_seconds: Option<i64>,
+        /// Sign-in attempts left before a lockout.
+        pub verification_attempts_remaining: Option<i64>,
+        /// Last update (Unix milliseconds; `0` if Clerk leaves it out).
+        pub updated_at: i64 [NullDefault],
+        /// Creation (Unix milliseconds; `0` if Clerk leaves it out).
+        pub created_at: i64 [NullDefault],
+        /// Whether the user may delete their own account.
+        pub delete_self_enabled: bool [NullDefault],
+        /// Whether the user may create organizations.
+        pub create_organization_enabled: bool [NullDefault],
+        /// How many organizations the user may create, if limited.
+        pub create_organizations_limit: Option<i64>,
+        /// The last activity (Unix milliseconds).
+        pub last_active_at: Option<i64>,
+        /// When the user accepted the legal terms (Unix milliseconds).
+        pub legal_accepted_at: Option<i64>,
+    }
 }
 
 impl User {
@@ -239,41 +221,34 @@ impl User {
     }
 }
 
-/// How an identifier was (or is being) verified.
-///
-/// One type for every shape Clerk sends (one-time code, admin, OAuth, SAML, ticket, Web3,
-/// passkey, Google One Tap, and whatever comes next): each field is absent where that kind of
-/// verification does not have it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Verification {
-    /// `unverified`, `verified`, `failed`, `expired`, `transferable`, or a newer value.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub status: String,
-    /// How it was verified: `email_code`, `admin`, `oauth_google`, `saml`, `ticket`, ….
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub strategy: String,
-    /// Attempts made, where counted.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub attempts: Option<i64>,
-    /// When the verification expires (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub expire_at: Option<i64>,
-    /// The client that verified it.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub verified_at_client: Option<String>,
-    /// The nonce of a Web3 or passkey verification.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub nonce: Option<String>,
-    /// The message of a Web3 or passkey verification.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub message: Option<String>,
-    /// Where an OAuth or SAML verification sends the user.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub external_verification_redirect_url: Option<String>,
-    /// Why an OAuth, SAML or Google One Tap verification failed.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub error: Option<ClerkError>,
+crate::de::response! {
+    /// How an identifier was (or is being) verified.
+    ///
+    /// One type for every shape Clerk sends (one-time code, admin, OAuth, SAML, ticket, Web3,
+    /// passkey, Google One Tap, and whatever comes next): each field is absent where that kind of
+    /// verification does not have it.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Verification {
+        /// `unverified`, `verified`, `failed`, `expired`, `transferable`, or a newer value.
+        pub status: String [NullDefault],
+        /// How it was verified: `email_code`, `admin`, `oauth_google`, `saml`, `ticket`, ….
+        pub strategy: String [NullDefault],
+        /// Attempts made, where counted.
+        pub attempts: Option<i64> [Lenient],
+        /// When the verification expires (Unix milliseconds).
+        pub expire_at: Option<i64> [Lenient],
+        /// The client that verified it.
+        pub verified_at_client: Option<String> [Lenient],
+        /// The nonce of a Web3 or passkey verification.
+        pub nonce: Option<String> [Lenient],
+        /// The message of a Web3 or passkey verification.
+        pub message: Option<String> [Lenient],
+        /// Where an OAuth or SAML verification sends the user.
+        pub external_verification_redirect_url: Option<String> [Lenient],
+        /// Why an OAuth, SAML or Google One Tap verification failed.
+        pub error: Option<ClerkError> [Lenient],
+    }
 }
 
 impl Verification {
@@ -283,256 +258,214 @@ impl Verification {
     }
 }
 
-/// A link from an identifier to the account it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct IdentificationLink {
-    /// The `type` field, such as `oauth_google`.
-    #[serde(rename = "type", default, deserialize_with = "crate::de::null_default")]
-    pub kind: String,
-    /// The id of the linked account.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
+crate::de::response! {
+    /// A link from an identifier to the account it came from.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct IdentificationLink {
+        /// The `type` field, such as `oauth_google`.
+        pub kind: String [NullDefault, rename = "type"],
+        /// The id of the linked account.
+        pub id: String [NullDefault],
+    }
 }
 
-/// One of a user's email addresses.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct EmailAddress {
-    /// The id, `idn_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Always `email_address` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The address.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub email_address: String,
-    /// Whether the address is reserved.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub reserved: bool,
-    /// Its verification.
-    pub verification: Option<Verification>,
-    /// Accounts it is linked to.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub linked_to: Vec<IdentificationLink>,
-    /// Whether it matches an enterprise SSO connection.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub matches_sso_connection: bool,
-    /// Creation (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
+crate::de::response! {
+    /// One of a user's email addresses.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct EmailAddress {
+        /// The id, `idn_…`.
+        pub id: String [NullDefault],
+        /// Always `email_address` today.
+        pub object: String [NullDefault],
+        /// The address.
+        pub email_address: String [NullDefault],
+        /// Whether the address is reserved.
+        pub reserved: bool [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+        /// Accounts it is linked to.
+        pub linked_to: Vec<IdentificationLink> [NullDefault],
+        /// Whether it matches an enterprise SSO connection.
+        pub matches_sso_connection: bool [NullDefault],
+        /// Creation (Unix milliseconds).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds).
+        pub updated_at: i64 [NullDefault],
+    }
 }
 
-/// One of a user's phone numbers.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct PhoneNumber {
-    /// The id, `idn_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Always `phone_number` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The number.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub phone_number: String,
-    /// Whether it is reserved for second-factor use.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub reserved_for_second_factor: bool,
-    /// Whether it is the default second factor.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub default_second_factor: bool,
-    /// Whether it is reserved.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub reserved: bool,
-    /// Its verification.
-    pub verification: Option<Verification>,
-    /// Accounts it is linked to.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub linked_to: Vec<IdentificationLink>,
-    /// Backup codes, when Clerk returns them.
-    pub backup_codes: Option<Vec<String>>,
-    /// Creation (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
+crate::de::response! {
+    /// One of a user's phone numbers.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct PhoneNumber {
+        /// The id, `idn_…`.
+        pub id: String [NullDefault],
+        /// Always `phone_number` today.
+        pub object: String [NullDefault],
+        /// The number.
+        pub phone_number: String [NullDefault],
+        /// Whether it is reserved for second-factor use.
+        pub reserved_for_second_factor: bool [NullDefault],
+        /// Whether it is the default second factor.
+        pub default_second_factor: bool [NullDefault],
+        /// Whether it is reserved.
+        pub reserved: bool [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+        /// Accounts it is linked to.
+        pub linked_to: Vec<IdentificationLink> [NullDefault],
+        /// Backup codes, when Clerk returns them.
+        pub backup_codes: Option<Vec<String>>,
+        /// Creation (Unix milliseconds).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds).
+        pub updated_at: i64 [NullDefault],
+    }
 }
 
-/// One of a user's Web3 wallets.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Web3Wallet {
-    /// The id, `idn_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Always `web3_wallet` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The wallet address.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub web3_wallet: String,
-    /// Its verification.
-    pub verification: Option<Verification>,
-    /// Creation (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
+crate::de::response! {
+    /// One of a user's Web3 wallets.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Web3Wallet {
+        /// The id, `idn_…`.
+        pub id: String [NullDefault],
+        /// Always `web3_wallet` today.
+        pub object: String [NullDefault],
+        /// The wallet address.
+        pub web3_wallet: String [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+        /// Creation (Unix milliseconds).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds).
+        pub updated_at: i64 [NullDefault],
+    }
 }
 
-/// One of a user's passkeys.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Passkey {
-    /// The id, `idn_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Always `passkey` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The name the user gave it.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub name: String,
-    /// Its last use (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub last_used_at: i64,
-    /// Its verification.
-    pub verification: Option<Verification>,
+crate::de::response! {
+    /// One of a user's passkeys.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct Passkey {
+        /// The id, `idn_…`.
+        pub id: String [NullDefault],
+        /// Always `passkey` today.
+        pub object: String [NullDefault],
+        /// The name the user gave it.
+        pub name: String [NullDefault],
+        /// Its last use (Unix milliseconds).
+        pub last_used_at: i64 [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+    }
 }
 
-/// An account from an OAuth provider, linked to the user.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct ExternalAccount {
-    /// `external_account`, or an older per-provider value such as `google_account`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The id, `eac_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// The provider, such as `oauth_google`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub provider: String,
-    /// The id of the identification it created.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub identification_id: String,
-    /// The user's id at the provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub provider_user_id: String,
-    /// The scopes granted, space-separated.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub approved_scopes: String,
-    /// The email address at the provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub email_address: String,
-    /// The first name at the provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub first_name: String,
-    /// The last name at the provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub last_name: String,
-    /// Deprecated by Clerk in favour of `image_url`.
-    pub avatar_url: Option<String>,
-    /// The image at the provider.
-    pub image_url: Option<String>,
-    /// The username at the provider.
-    pub username: Option<String>,
-    /// The phone number at the provider.
-    pub phone_number: Option<String>,
-    /// Metadata from the provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub public_metadata: Map<String, Value>,
-    /// A label for the account.
-    pub label: Option<String>,
-    /// Creation (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
-    /// Its verification.
-    pub verification: Option<Verification>,
+crate::de::response! {
+    /// An account from an OAuth provider, linked to the user.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct ExternalAccount {
+        /// `external_account`, or an older per-provider value such as `google_account`.
+        pub object: String [NullDefault],
+        /// The id, `eac_…`.
+        pub id: String [NullDefault],
+        /// The provider, such as `oauth_google`.
+        pub provider: String [NullDefault],
+        /// The id of the identification it created.
+        pub identification_id: String [NullDefault],
+        /// The user's id at the provider.
+        pub provider_user_id: String [NullDefault],
+        /// The scopes granted, space-separated.
+        pub approved_scopes: String [NullDefault],
+        /// The email address at the provider.
+        pub email_address: String [NullDefault],
+        /// The first name at the provider.
+        pub first_name: String [NullDefault],
+        /// The last name at the provider.
+        pub last_name: String [NullDefault],
+        /// Deprecated by Clerk in favour of `image_url`.
+        pub avatar_url: Option<String>,
+        /// The image at the provider.
+        pub image_url: Option<String>,
+        /// The username at the provider.
+        pub username: Option<String>,
+        /// The phone number at the provider.
+        pub phone_number: Option<String>,
+        /// Metadata from the provider.
+        pub public_metadata: Map<String, Value> [NullDefault],
+        /// A label for the account.
+        pub label: Option<String>,
+        /// Creation (Unix milliseconds).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds).
+        pub updated_at: i64 [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+    }
 }
 
-/// An account from a SAML connection, linked to the user.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct SamlAccount {
-    /// The id, `samlacc_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Always `saml_account` today.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub object: String,
-    /// The SAML provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub provider: String,
-    /// Whether the account is active.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub active: bool,
-    /// The email address at the identity provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub email_address: String,
-    /// The first name at the identity provider.
-    pub first_name: Option<String>,
-    /// The last name at the identity provider.
-    pub last_name: Option<String>,
-    /// The user's id at the identity provider.
-    pub provider_user_id: Option<String>,
-    /// Metadata from the identity provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub public_metadata: Map<String, Value>,
-    /// Its verification.
-    pub verification: Option<Verification>,
-    /// The connection it came through; `None` also when its shape is not recognised.
-    #[serde(default, deserialize_with = "crate::de::lenient")]
-    pub saml_connection: Option<SamlConnection>,
+crate::de::response! {
+    /// An account from a SAML connection, linked to the user.
+    #[derive(Debug, Clone, PartialEq)]
+    #[non_exhaustive]
+    pub struct SamlAccount {
+        /// The id, `samlacc_…`.
+        pub id: String [NullDefault],
+        /// Always `saml_account` today.
+        pub object: String [NullDefault],
+        /// The SAML provider.
+        pub provider: String [NullDefault],
+        /// Whether the account is active.
+        pub active: bool [NullDefault],
+        /// The email address at the identity provider.
+        pub email_address: String [NullDefault],
+        /// The first name at the identity provider.
+        pub first_name: Option<String>,
+        /// The last name at the identity provider.
+        pub last_name: Option<String>,
+        /// The user's id at the identity provider.
+        pub provider_user_id: Option<String>,
+        /// Metadata from the identity provider.
+        pub public_metadata: Map<String, Value> [NullDefault],
+        /// Its verification.
+        pub verification: Option<Verification>,
+        /// The connection it came through; `None` also when its shape is not recognised.
+        pub saml_connection: Option<SamlConnection> [Lenient],
+    }
 }
 
-/// The SAML connection a [`SamlAccount`] came through.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct SamlConnection {
-    /// The id, `samlc_…`.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub id: String,
-    /// Its name.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub name: String,
-    /// Deprecated by Clerk in favour of `domains`.
-    pub domain: Option<String>,
-    /// The email domains it serves.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub domains: Vec<String>,
-    /// Whether it is active.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub active: bool,
-    /// The identity provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub provider: String,
-    /// Whether user attributes are synced on sign-in.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub sync_user_attributes: bool,
-    /// Whether subdomains of its domains are accepted.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub allow_subdomains: bool,
-    /// Whether sign-in may start at the identity provider.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub allow_idp_initiated: bool,
-    /// Whether other identifications are disabled for its users.
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub disable_additional_identifications: bool,
-    /// Creation (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub created_at: i64,
-    /// Last update (Unix milliseconds).
-    #[serde(default, deserialize_with = "crate::de::null_default")]
-    pub updated_at: i64,
+crate::de::response! {
+    /// The SAML connection a [`SamlAccount`] came through.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub struct SamlConnection {
+        /// The id, `samlc_…`.
+        pub id: String [NullDefault],
+        /// Its name.
+        pub name: String [NullDefault],
+        /// Deprecated by Clerk in favour of `domains`.
+        pub domain: Option<String>,
+        /// The email domains it serves.
+        pub domains: Vec<String> [NullDefault],
+        /// Whether it is active.
+        pub active: bool [NullDefault],
+        /// The identity provider.
+        pub provider: String [NullDefault],
+        /// Whether user attributes are synced on sign-in.
+        pub sync_user_attributes: bool [NullDefault],
+        /// Whether subdomains of its domains are accepted.
+        pub allow_subdomains: bool [NullDefault],
+        /// Whether sign-in may start at the identity provider.
+        pub allow_idp_initiated: bool [NullDefault],
+        /// Whether other identifications are disabled for its users.
+        pub disable_additional_identifications: bool [NullDefault],
+        /// Creation (Unix milliseconds).
+        pub created_at: i64 [NullDefault],
+        /// Last update (Unix milliseconds).
+        pub updated_at: i64 [NullDefault],
+    }
 }
