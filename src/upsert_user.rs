@@ -284,7 +284,7 @@ crate::de::response! {
         /// Whether the address is reserved.
         pub reserved: bool [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
         /// Accounts it is linked to.
         pub linked_to: Vec<IdentificationLink> [NullDefault],
         /// Whether it matches an enterprise SSO connection.
@@ -314,7 +314,7 @@ crate::de::response! {
         /// Whether it is reserved.
         pub reserved: bool [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
         /// Accounts it is linked to.
         pub linked_to: Vec<IdentificationLink> [NullDefault],
         /// Backup codes, when Clerk returns them.
@@ -338,7 +338,7 @@ crate::de::response! {
         /// The wallet address.
         pub web3_wallet: String [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
         /// Creation (Unix milliseconds).
         pub created_at: i64 [NullDefault],
         /// Last update (Unix milliseconds).
@@ -360,7 +360,7 @@ crate::de::response! {
         /// Its last use (Unix milliseconds).
         pub last_used_at: i64 [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
     }
 }
 
@@ -404,7 +404,7 @@ crate::de::response! {
         /// Last update (Unix milliseconds).
         pub updated_at: i64 [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
     }
 }
 
@@ -432,7 +432,7 @@ crate::de::response! {
         /// Metadata from the identity provider.
         pub public_metadata: Map<String, Value> [NullDefault],
         /// Its verification.
-        pub verification: Option<Verification>,
+        pub verification: Option<Verification> [Lenient],
         /// The connection it came through; `None` also when its shape is not recognised.
         pub saml_connection: Option<SamlConnection> [Lenient],
     }

@@ -1084,6 +1084,15 @@ fn verification_of_a_shape_not_in_the_spec_decodes() {
     assert_eq!(user.saml_accounts[0].saml_connection, None);
 }
 
+#[test]
+fn verification_that_is_not_an_object_decodes_as_none() {
+    let body = r#"{"id": "user_v", "email_addresses": [{"id": "idn_1",
+        "email_address": "a@b.c", "verification": "verified"}]}"#;
+    let user = decode_via_stand_in(body);
+    assert_eq!(user.email_addresses[0].email_address, "a@b.c");
+    assert_eq!(user.email_addresses[0].verification, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------

@@ -142,6 +142,7 @@ mod derived {
         email_address: String,
         #[serde(default, deserialize_with = "super::null_default")]
         reserved: bool,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
         #[serde(default, deserialize_with = "super::null_default")]
         linked_to: Vec<IdentificationLink>,
@@ -167,6 +168,7 @@ mod derived {
         default_second_factor: bool,
         #[serde(default, deserialize_with = "super::null_default")]
         reserved: bool,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
         #[serde(default, deserialize_with = "super::null_default")]
         linked_to: Vec<IdentificationLink>,
@@ -185,6 +187,7 @@ mod derived {
         object: String,
         #[serde(default, deserialize_with = "super::null_default")]
         web3_wallet: String,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
         #[serde(default, deserialize_with = "super::null_default")]
         created_at: i64,
@@ -202,6 +205,7 @@ mod derived {
         name: String,
         #[serde(default, deserialize_with = "super::null_default")]
         last_used_at: i64,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
     }
 
@@ -236,6 +240,7 @@ mod derived {
         created_at: i64,
         #[serde(default, deserialize_with = "super::null_default")]
         updated_at: i64,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
     }
 
@@ -256,6 +261,7 @@ mod derived {
         provider_user_id: Option<String>,
         #[serde(default, deserialize_with = "super::null_default")]
         public_metadata: Map<String, Value>,
+        #[serde(default, deserialize_with = "super::lenient")]
         verification: Option<Verification>,
         #[serde(default, deserialize_with = "super::lenient")]
         saml_connection: Option<SamlConnection>,
