@@ -327,6 +327,7 @@ impl ManagementClient {
                 return Err(Error::ResponseTooLarge {
                     limit: inner.body_limit,
                     status,
+                    retry_after,
                     call: CallInfo::default(),
                 });
             }
@@ -591,6 +592,12 @@ fn transport_error(error: ureq::Error, timeout: Duration, connect_timeout: Durat
         ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => TransportKind::Protocol,
         ureq::Error::Decompress(..) => TransportKind::Protocol,
         ureq::Error::BodyStalled => TransportKind::ConnectionClosed,
+        // Checks ureq makes before it opens a connection.
+        ureq::Error::RequireHttpsOnly(_)
+        | ureq::Error::BadUri(_)
+        | ureq::Error::Http(_)
+        | ureq::Error::InvalidProxyUrl
+        | ureq::Error::TlsRequired => TransportKind::NotSent,
         _ => TransportKind::Io,
     };
     Error::Transport(Box::new(TransportError {

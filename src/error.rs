@@ -53,12 +53,15 @@ pub enum Error {
 
     /// The response body is larger than the configured limit; reading stopped at the limit.
     #[error("response body larger than the limit of {limit} bytes (status {status}, {call})")]
+    #[non_exhaustive]
     ResponseTooLarge {
         /// The limit in bytes, set with
         /// [`response_body_limit`](crate::ManagementClientBuilder::response_body_limit).
         limit: u64,
         /// The HTTP status of the response.
         status: u16,
+        /// The wait the server asked for with `Retry-After`.
+        retry_after: Option<Duration>,
         /// Attempts made and time spent.
         call: CallInfo,
     },
@@ -73,6 +76,7 @@ pub enum Error {
 
     /// The client configuration is invalid (token, base URL, environment).
     #[error("invalid configuration: {message}")]
+    #[non_exhaustive]
     Config {
         /// What is wrong, without echoing any secret.
         message: String,
@@ -80,6 +84,7 @@ pub enum Error {
 
     /// The request cannot be sent as given; nothing was sent.
     #[error("invalid request: {field}: {message}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// The field or header at fault.
         field: String,
@@ -135,6 +140,7 @@ impl Error {
         match self {
             Error::Api(e) => e.retry_after,
             Error::UnexpectedResponse(e) => e.retry_after,
+            Error::ResponseTooLarge { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -158,14 +164,17 @@ impl Error {
         self.call_info().map_or(0, |c| c.attempts)
     }
 
-    /// Whether the failed request may have been applied by Clerk although no response said so.
+    /// Whether the request may have been applied by Clerk although the call failed.
     ///
-    /// True only for transport failures and timeouts that happened after the request was
-    /// sent: the server may have created the resource before the connection broke.
+    /// True for transport failures and timeouts after the request was sent (the server may
+    /// have acted before the connection broke), and for a success status whose body could not
+    /// be read or decoded (the server did act). Check before sending a create again.
     pub fn may_have_been_applied(&self) -> bool {
         match self {
             Error::Transport(e) => e.may_have_been_applied(),
             Error::Timeout(e) => e.may_have_been_applied(),
+            Error::Decode(_) => true,
+            Error::ResponseTooLarge { status, .. } => (200..300).contains(status),
             _ => false,
         }
     }
@@ -362,6 +371,9 @@ pub enum TransportKind {
     ConnectionClosed,
     /// The server sent something that is not valid HTTP/1.1.
     Protocol,
+    /// ureq refused to send the request: its own configuration (such as `https_only`) or
+    /// the URL does not allow it. Nothing was sent, and a retry would fail the same way.
+    NotSent,
     /// Any other I/O failure.
     Io,
 }
@@ -371,7 +383,7 @@ impl TransportKind {
     pub fn before_send(self) -> bool {
         matches!(
             self,
-            Self::Dns | Self::ConnectionRefused | Self::Connect | Self::Tls
+            Self::Dns | Self::ConnectionRefused | Self::Connect | Self::Tls | Self::NotSent
         )
     }
 
@@ -383,6 +395,7 @@ impl TransportKind {
             Self::Tls => "tls failure",
             Self::ConnectionClosed => "connection closed before the response was complete",
             Self::Protocol => "invalid http response",
+            Self::NotSent => "the http agent refused to send the request",
             Self::Io => "i/o failure",
         }
     }

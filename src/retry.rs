@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use time::{Date, Month, PrimitiveDateTime, Time};
 
 use crate::Error;
-use crate::error::{CallInfo, TimeoutPhase};
+use crate::error::{CallInfo, TimeoutPhase, TransportKind};
 
 /// When and how often a failed call is sent again.
 ///
@@ -194,6 +194,7 @@ impl RetryConfig {
             Error::Api(_) | Error::UnexpectedResponse(_) | Error::ResponseTooLarge { .. } => error
                 .status()
                 .is_some_and(|s| s == 429 || (500..=599).contains(&s)),
+            Error::Transport(e) if e.kind == TransportKind::NotSent => false,
             Error::Transport(e) if e.kind.before_send() => self.retry_connection_errors,
             Error::Transport(_) => self.retry_connection_errors && idempotent,
             Error::Timeout(e) => match e.phase {
@@ -638,6 +639,7 @@ mod tests {
     #[test]
     fn bodies_over_the_limit_are_retried_by_their_status() {
         let too_large = |status| Error::ResponseTooLarge {
+            retry_after: None,
             limit: 10,
             status,
             call: CallInfo::default(),

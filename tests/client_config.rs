@@ -16,7 +16,7 @@ const TOKEN: &str = "mt_config_test_token_3f9a";
 
 fn config_message(result: Result<ManagementClient, Error>) -> String {
     match result {
-        Err(Error::Config { message }) => message,
+        Err(Error::Config { message, .. }) => message,
         Err(other) => panic!("expected Config, got {other:?}"),
         Ok(client) => panic!("expected an error, got {client:?}"),
     }
@@ -202,7 +202,7 @@ fn bad_tokens_are_refused_without_echoing_them() {
             .build()
             .unwrap_err();
         let message = match &error {
-            Error::Config { message } => message.clone(),
+            Error::Config { message, .. } => message.clone(),
             other => panic!("{token:?}: expected Config, got {other:?}"),
         };
         assert_eq!(message, expected, "{token:?}");

@@ -95,7 +95,7 @@ fn seed_created_at() -> OffsetDateTime {
 
 fn invalid_request_field(error: Error) -> (String, String) {
     match error {
-        Error::InvalidRequest { field, message } => (field, message),
+        Error::InvalidRequest { field, message, .. } => (field, message),
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }

@@ -200,7 +200,7 @@ fn configuration_errors_do_not_quote_the_token() {
     let mut messages = Vec::new();
     for (what, result) in cases {
         let err = result.unwrap_err();
-        let Error::Config { message } = &err else {
+        let Error::Config { message, .. } = &err else {
             panic!("{what}: expected a configuration error, got {err:?}");
         };
         messages.push(message.clone());

@@ -258,7 +258,7 @@ fn bad_per_call_token_is_refused_before_sending() {
             .upsert_user_with_options(&ada(), &options)
             .unwrap_err();
         match &error {
-            Error::Config { message } => assert!(message.contains(reason), "{message}"),
+            Error::Config { message, .. } => assert!(message.contains(reason), "{message}"),
             other => panic!("expected Config, got {other:?}"),
         }
         assert_eq!(error.attempts(), 0);
@@ -339,7 +339,7 @@ fn reserved_and_invalid_extra_headers_are_refused_before_sending() {
             .upsert_user_with_options(&ada(), &options)
             .unwrap_err();
         match &error {
-            Error::InvalidRequest { field, message } => {
+            Error::InvalidRequest { field, message, .. } => {
                 assert_eq!(field, field_expected);
                 assert!(message.contains(message_part), "{name}: {message}");
             }
@@ -1480,11 +1480,67 @@ fn body_over_the_limit_is_response_too_large() {
         limit,
         status,
         call,
+        ..
     } = &error
     else {
         panic!("expected ResponseTooLarge, got {error:?}")
     };
     assert_eq!((*limit, *status, call.attempts), (1024, 200, 1));
+    // A 200 means the server acted, even though its answer could not be read.
+    assert!(error.may_have_been_applied());
+    assert_eq!(error.retry_after(), None);
+}
+
+#[test]
+fn body_over_the_limit_keeps_the_servers_retry_after() {
+    let stand_in = StandIn::start().unwrap();
+    stand_in.push_fault(Fault::Respond {
+        status: 503,
+        headers: vec![("Retry-After".into(), "7".into())],
+        body: vec![b'x'; 4096],
+    });
+    let client = stand_in
+        .client_builder()
+        .response_body_limit(1024)
+        .build()
+        .unwrap();
+    let error = client.upsert_user(&ada()).unwrap_err();
+    assert!(
+        matches!(error, Error::ResponseTooLarge { status: 503, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    assert!(!error.may_have_been_applied());
+}
+
+#[test]
+fn a_request_the_agent_refuses_to_send_is_not_sent_and_not_retried() {
+    let stand_in = StandIn::start().unwrap();
+    let strict = ureq::Agent::config_builder()
+        .https_only(true)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let client = stand_in
+        .client_builder()
+        .agent(strict)
+        .retry(RetryConfig::default().initial_interval(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    let error = client.upsert_user(&ada()).unwrap_err();
+    let Error::Transport(transport) = &error else {
+        panic!("expected Transport, got {error:?}")
+    };
+    assert_eq!(transport.kind, TransportKind::NotSent);
+    assert_eq!(error.attempts(), 1);
+    assert!(!error.may_have_been_applied());
+    assert!(stand_in.requests().is_empty());
+    assert!(
+        error
+            .to_string()
+            .starts_with("the http agent refused to send the request (1 attempt in "),
+        "{error}"
+    );
 }
 
 #[test]
