@@ -217,6 +217,7 @@ impl CreateApplicationRequest {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EnvironmentType {
     /// `development`.
     Development,

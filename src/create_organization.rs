@@ -159,7 +159,11 @@ impl CreateOrganizationRequest {
     pub fn created_at(mut self, at: OffsetDateTime) -> Self {
         self.created_at = Some(match at.format(&Rfc3339) {
             Ok(text) => Converted::Valid(text),
-            Err(e) => Converted::Invalid(format!("has no RFC 3339 form: {e}")),
+            // time's own message is a sentence in another style; the cause is one of two.
+            Err(_) => Converted::Invalid(
+                "has no RFC 3339 form (a year outside 0 to 9999, or an offset with seconds)"
+                    .to_owned(),
+            ),
         });
         self
     }

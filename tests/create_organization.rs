@@ -366,7 +366,10 @@ fn created_at_without_an_rfc3339_form_is_rejected_before_sending() {
         let (field, message) =
             invalid_request_field(client.create_organization(&request).unwrap_err());
         assert_eq!(field, "created_at");
-        assert!(message.starts_with("has no RFC 3339 form: "), "{message}");
+        assert_eq!(
+            message,
+            "has no RFC 3339 form (a year outside 0 to 9999, or an offset with seconds)"
+        );
     }
     assert_eq!(stand_in.requests().len(), 0);
 }
