@@ -477,34 +477,42 @@ impl<'de, A: MapAccess<'de> + ?Sized> MapReader<'_, A, A::Error> {
     }
 }
 
+/// The [`Reader`] methods of a reader whose `next` and `next_seed` read the next value: the
+/// same for the object and the array forms.
+macro_rules! next_value_methods {
+    () => {
+        fn string(&mut self) -> Got<String> {
+            self.next()
+        }
+        fn opt_string(&mut self) -> Got<Option<String>> {
+            self.next()
+        }
+        fn opt_bool(&mut self) -> Got<Option<bool>> {
+            self.next()
+        }
+        fn opt_i64(&mut self) -> Got<Option<i64>> {
+            self.next()
+        }
+        fn opt_map(&mut self) -> Got<Option<Map<String, Value>>> {
+            self.next()
+        }
+        fn opt_strings(&mut self) -> Got<Option<Vec<String>>> {
+            self.next()
+        }
+        fn value(&mut self) -> Got<Value> {
+            self.next()
+        }
+        fn opt_record(&mut self, target: &mut dyn Record) -> Got<bool> {
+            self.next_seed(OptRecordSeed(target))
+        }
+        fn list(&mut self, list: &mut dyn List, optional: bool) -> Got<bool> {
+            self.next_seed(ListSeed { list, optional })
+        }
+    };
+}
+
 impl<'de, A: MapAccess<'de> + ?Sized> Reader for MapReader<'_, A, A::Error> {
-    fn string(&mut self) -> Got<String> {
-        self.next()
-    }
-    fn opt_string(&mut self) -> Got<Option<String>> {
-        self.next()
-    }
-    fn opt_bool(&mut self) -> Got<Option<bool>> {
-        self.next()
-    }
-    fn opt_i64(&mut self) -> Got<Option<i64>> {
-        self.next()
-    }
-    fn opt_map(&mut self) -> Got<Option<Map<String, Value>>> {
-        self.next()
-    }
-    fn opt_strings(&mut self) -> Got<Option<Vec<String>>> {
-        self.next()
-    }
-    fn value(&mut self) -> Got<Value> {
-        self.next()
-    }
-    fn opt_record(&mut self, target: &mut dyn Record) -> Got<bool> {
-        self.next_seed(OptRecordSeed(target))
-    }
-    fn list(&mut self, list: &mut dyn List, optional: bool) -> Got<bool> {
-        self.next_seed(ListSeed { list, optional })
-    }
+    next_value_methods!();
     fn too_short(&mut self) -> Stop {
         // An object has no end before a field: never called.
         self.stash.0 = Some(de::Error::custom("no value for the field"));
@@ -533,33 +541,7 @@ impl<'de, A: SeqAccess<'de> + ?Sized> SeqReader<'_, A, A::Error> {
 }
 
 impl<'de, A: SeqAccess<'de> + ?Sized> Reader for SeqReader<'_, A, A::Error> {
-    fn string(&mut self) -> Got<String> {
-        self.next()
-    }
-    fn opt_string(&mut self) -> Got<Option<String>> {
-        self.next()
-    }
-    fn opt_bool(&mut self) -> Got<Option<bool>> {
-        self.next()
-    }
-    fn opt_i64(&mut self) -> Got<Option<i64>> {
-        self.next()
-    }
-    fn opt_map(&mut self) -> Got<Option<Map<String, Value>>> {
-        self.next()
-    }
-    fn opt_strings(&mut self) -> Got<Option<Vec<String>>> {
-        self.next()
-    }
-    fn value(&mut self) -> Got<Value> {
-        self.next()
-    }
-    fn opt_record(&mut self, target: &mut dyn Record) -> Got<bool> {
-        self.next_seed(OptRecordSeed(target))
-    }
-    fn list(&mut self, list: &mut dyn List, optional: bool) -> Got<bool> {
-        self.next_seed(ListSeed { list, optional })
-    }
+    next_value_methods!();
     fn too_short(&mut self) -> Stop {
         let error = de::Error::invalid_length(self.index, &Elements(self.shape));
         self.stash.0 = Some(error);
